@@ -1,0 +1,206 @@
+import { join, posix } from 'node:path';
+import { parseInteger } from './parse.js';
+
+/** Reads a file as text, or `undefined` when it cannot be read. */
+export type ReadText = (file: string) => string | undefined;
+
+/** The tightest memory limit found in one cgroup hierarchy. */
+export interface CgroupLimit {
+  /** The limit in bytes as read; sentinels and limits above host RAM are filtered by the caller. */
+  bytes: number;
+  version: 'cgroup-v2' | 'cgroup-v1';
+  /** The file that set the limit. */
+  file: string;
+  /** Usage minus inactive file pages of the cgroup that set the limit, when readable. */
+  workingSetBytes: number | null;
+}
+
+interface Hierarchy {
+  version: CgroupLimit['version'];
+  /** The cgroup path of this process in `/proc/self/cgroup`. */
+  path: string;
+  /** Whether a mountinfo line mounts this hierarchy. */
+  mounts: (fsType: string, superOptions: string[]) => boolean;
+  limitFiles: readonly string[];
+  usageFile: string;
+  inactiveKey: string;
+}
+
+const V2_FILES = ['memory.max', 'memory.high'] as const;
+const V1_FILES = ['memory.limit_in_bytes'] as const;
+
+/** The process's memory hierarchies, from the lines `ID:controllers:path` of `/proc/self/cgroup`. */
+function hierarchies(procSelfCgroup: string): Hierarchy[] {
+  const found: Hierarchy[] = [];
+  for (const line of procSelfCgroup.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const id = line.slice(0, first);
+    const controllers = line.slice(first + 1, second);
+    const path = line.slice(second + 1).trim();
+    if (id === '0' && controllers === '') {
+      found.push({
+        version: 'cgroup-v2',
+        path,
+        mounts: (fsType) => fsType === 'cgroup2',
+        limitFiles: V2_FILES,
+        usageFile: 'memory.current',
+        inactiveKey: 'inactive_file',
+      });
+    } else if (controllers.split(',').includes('memory')) {
+      found.push({
+        version: 'cgroup-v1',
+        path,
+        mounts: (fsType, options) => fsType === 'cgroup' && options.includes('memory'),
+        limitFiles: V1_FILES,
+        usageFile: 'memory.usage_in_bytes',
+        inactiveKey: 'total_inactive_file',
+      });
+    }
+  }
+  return found;
+}
+
+/** Undoes mountinfo's octal escapes (`\040` for a space). */
+function unescapeMountPath(text: string): string {
+  return text.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+    String.fromCharCode(Number.parseInt(octal, 8)),
+  );
+}
+
+interface Mount {
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  superOptions: string[];
+}
+
+/** The mounts of `/proc/self/mountinfo`: root within the hierarchy, mount point, type, super options. */
+function mounts(mountinfo: string): Mount[] {
+  const found: Mount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const separator = line.indexOf(' - ');
+    if (separator < 0) continue;
+    const fields = line.slice(0, separator).split(' ');
+    const [fsType = '', , superOptions = ''] = line.slice(separator + 3).split(' ');
+    const root = fields[3];
+    const mountPoint = fields[4];
+    if (root === undefined || mountPoint === undefined) continue;
+    found.push({
+      root: unescapeMountPath(root),
+      mountPoint: unescapeMountPath(mountPoint),
+      fsType,
+      superOptions: superOptions.split(','),
+    });
+  }
+  return found;
+}
+
+/**
+ * The directories from the process's cgroup up to the mount point, innermost first,
+ * or `undefined` when the path escapes the mount or no mount holds it.
+ */
+function cgroupDirectories(hierarchy: Hierarchy, mountTable: Mount[]): string[] | undefined {
+  if (!hierarchy.path.startsWith('/') || hierarchy.path.split('/').includes('..')) return undefined;
+  for (const mount of mountTable) {
+    if (!hierarchy.mounts(mount.fsType, mount.superOptions)) continue;
+    const relative = posix.relative(mount.root, hierarchy.path);
+    if (relative === '..' || relative.startsWith('../')) continue;
+    const directories = [mount.mountPoint];
+    for (const segment of relative.split('/').filter(Boolean)) {
+      directories.unshift(posix.join(directories[0] ?? '', segment));
+    }
+    return directories;
+  }
+  return undefined;
+}
+
+/** A limit file's value: a number of bytes, `Infinity` for `max`, `undefined` for anything else. */
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === 'max') return Number.POSITIVE_INFINITY;
+  return parseInteger(text);
+}
+
+/** The value of `key` in a `memory.stat` file, when present. */
+function statValue(stat: string | undefined, key: string): number | undefined {
+  if (stat === undefined) return undefined;
+  const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(stat);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** Usage minus inactive file pages in `directory`, or `null` when usage is unreadable. */
+function workingSet(read: ReadText, directory: string, hierarchy: Hierarchy): number | null {
+  const usage = parseInteger(read(join(directory, hierarchy.usageFile)) ?? '');
+  if (usage === undefined) return null;
+  const inactive = statValue(read(join(directory, 'memory.stat')), hierarchy.inactiveKey) ?? 0;
+  return Math.max(0, usage - inactive);
+}
+
+/** The tightest limit of one hierarchy, walking from the process's cgroup up to the mount point. */
+function hierarchyLimit(
+  read: ReadText,
+  hierarchy: Hierarchy,
+  root: string,
+  mountTable: Mount[],
+): CgroupLimit | undefined {
+  const directories = cgroupDirectories(hierarchy, mountTable)?.map((directory) =>
+    join(root, directory),
+  );
+  const top = directories?.at(-1);
+  if (directories === undefined || top === undefined) return undefined;
+  if (hierarchy.version === 'cgroup-v2') {
+    const controllers = read(join(top, 'cgroup.controllers'));
+    if (controllers !== undefined && !controllers.split(/\s+/).includes('memory')) return undefined;
+  }
+  let best: { bytes: number; file: string; directory: string } | undefined;
+  const consider = (bytes: number | undefined, file: string, directory: string): void => {
+    if (
+      bytes !== undefined &&
+      Number.isFinite(bytes) &&
+      bytes > 0 &&
+      (best === undefined || bytes < best.bytes)
+    ) {
+      best = { bytes, file, directory };
+    }
+  };
+  for (const directory of directories) {
+    for (const name of hierarchy.limitFiles) {
+      const file = join(directory, name);
+      consider(parseLimit(read(file)), file, directory);
+    }
+  }
+  if (hierarchy.version === 'cgroup-v1') {
+    const [leaf = top] = directories;
+    const file = join(leaf, 'memory.stat');
+    consider(statValue(read(file), 'hierarchical_memory_limit'), file, leaf);
+  }
+  if (best === undefined) return undefined;
+  return {
+    bytes: best.bytes,
+    version: hierarchy.version,
+    file: best.file,
+    workingSetBytes: workingSet(read, best.directory, hierarchy),
+  };
+}
+
+/**
+ * The tightest memory limit of each cgroup hierarchy (v2 and v1) this process belongs to,
+ * reading `/proc/self/cgroup`, `/proc/self/mountinfo` and the cgroup files below `root`.
+ */
+export function readCgroupLimits(read: ReadText, root: string): CgroupLimit[] {
+  const procSelfCgroup = read(join(root, 'proc/self/cgroup'));
+  if (procSelfCgroup === undefined) return [];
+  const found = hierarchies(procSelfCgroup);
+  if (found.length === 0) return [];
+  const mountinfo = read(join(root, 'proc/self/mountinfo'));
+  if (mountinfo === undefined) return [];
+  const mountTable = mounts(mountinfo);
+  const limits: CgroupLimit[] = [];
+  for (const hierarchy of found) {
+    const limit = hierarchyLimit(read, hierarchy, root, mountTable);
+    if (limit !== undefined) limits.push(limit);
+  }
+  return limits;
+}

@@ -1,0 +1,35 @@
+export {
+  type DetectionMethod,
+  type DetectOptions,
+  detectMemory,
+  detectMemorySync,
+  detectTotalSystemMemory,
+  type HostProbes,
+  type LimitSource,
+  type MemoryReport,
+  type SystemInformationLike,
+} from './memoryDetect.js';
+export {
+  decideNlsqStrategy,
+  estimatePeakMemoryGb,
+  NLSQStrategy,
+  type PeakOptions,
+  type StrategyDecision,
+  type StrategyOptions,
+  selectNlsqStrategy,
+  selectNlsqStrategySync,
+} from './strategy.js';
+export {
+  type AdaptiveThreshold,
+  DEFAULT_MEMORY_FRACTION,
+  FALLBACK_THRESHOLD_GB,
+  type FractionSource,
+  getAdaptiveMemoryThreshold,
+  getAdaptiveMemoryThresholdSync,
+  MAX_MEMORY_FRACTION,
+  MEMORY_FRACTION_ENV_VAR,
+  MIN_MEMORY_FRACTION,
+  type ThresholdBasis,
+  type ThresholdInfo,
+  type ThresholdOptions,
+} from './threshold.js';

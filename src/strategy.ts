@@ -1,0 +1,228 @@
+import { logger } from './diagnostics.js';
+import { assertCount, assertPositive, received, toOptions } from './parse.js';
+import {
+  getAdaptiveMemoryThreshold,
+  getAdaptiveMemoryThresholdSync,
+  type ThresholdOptions,
+} from './threshold.js';
+
+/** The computation strategies, from lightest to heaviest on memory. */
+export const NLSQStrategy: {
+  readonly STANDARD: 'standard';
+  readonly OUT_OF_CORE: 'out_of_core';
+  readonly HYBRID_STREAMING: 'hybrid_streaming';
+} = {
+  STANDARD: 'standard',
+  OUT_OF_CORE: 'out_of_core',
+  HYBRID_STREAMING: 'hybrid_streaming',
+} as const;
+
+/** `'standard'` (in memory), `'out_of_core'` (chunked J^T J) or `'hybrid_streaming'` (streaming). */
+export type NLSQStrategy = (typeof NLSQStrategy)[keyof typeof NLSQStrategy];
+
+/** A strategy decision with the figures behind it. Returned frozen. */
+export interface StrategyDecision {
+  /** The chosen strategy. */
+  readonly strategy: NLSQStrategy;
+  /** The memory threshold the sizes were compared with, in GB. */
+  readonly thresholdGb: number;
+  /** The int64 index array: `nPoints * 8` bytes, in GB. */
+  readonly indexMemoryGb: number;
+  /** The estimated peak memory of a full Jacobian fit, in GB; 0 when `nParams` is 0. */
+  readonly peakMemoryGb: number;
+  /** The largest `nPoints` that still decides `'standard'` with this threshold and `nParams`. */
+  readonly maxInMemoryPoints: number;
+  /** Why, in the original's words, e.g. `Peak memory (256.67 GB) exceeds threshold (24.00 GB)`. */
+  readonly reason: string;
+}
+
+/** How the peak memory is estimated. */
+export interface PeakOptions {
+  /** Bytes per element of the Jacobian. Default: 8 (float64). */
+  bytesPerElement?: number;
+  /** Multiplier for autodiff, padding, JIT and optimizer memory. Default: 6.5. */
+  jacobianOverhead?: number;
+}
+
+/** Options of `selectNlsqStrategy`: the threshold's and the peak estimate's. */
+export interface StrategyOptions extends ThresholdOptions, PeakOptions {}
+
+const GIB = 1024 ** 3;
+const INDEX_BYTES = 8;
+const log = logger('strategy');
+
+/**
+ * Estimates the peak memory of a full Jacobian fit in GB:
+ * `nPoints * nParams * bytesPerElement * jacobianOverhead / 1024 ** 3`.
+ */
+export function estimatePeakMemoryGb(
+  nPoints: number,
+  nParams: number,
+  bytesPerElement = 8,
+  jacobianOverhead = 6.5,
+): number {
+  assertCount('nPoints', nPoints);
+  assertCount('nParams', nParams);
+  assertPositive('bytesPerElement', bytesPerElement);
+  assertPositive('jacobianOverhead', jacobianOverhead);
+  return peakGb(nPoints, nParams, bytesPerElement, jacobianOverhead);
+}
+
+function peakGb(
+  nPoints: number,
+  nParams: number,
+  bytesPerElement: number,
+  overhead: number,
+): number {
+  return (nPoints * nParams * bytesPerElement * overhead) / GIB;
+}
+
+function indexGb(nPoints: number): number {
+  return (nPoints * INDEX_BYTES) / GIB;
+}
+
+/** Formats GB with two decimals, rounding exact halves to even as the original's `:.2f` does. */
+function gb(value: number): string {
+  if (value >= 1e21) return `${BigInt(value)}.00`;
+  const eighths = value * 8;
+  if (Number.isInteger(eighths) && eighths % 2 === 1) {
+    const cents = Math.floor(value * 100);
+    return ((cents % 2 === 0 ? cents : cents + 1) / 100).toFixed(2);
+  }
+  return value.toFixed(2);
+}
+
+/** The largest n with `fits(n)`, given `fits(0)`, searched from `guess` out. */
+function largestFitting(fits: (n: number) => boolean, guess: number): number {
+  const max = Number.MAX_SAFE_INTEGER;
+  let low = Math.min(max, Math.max(0, Math.floor(guess)));
+  for (let step = 1; low > 0 && !fits(low); step *= 2) low = Math.max(0, low - step);
+  let high = Math.min(max, low + 1);
+  for (let step = 2; fits(high); step *= 2) {
+    if (high === max) return max;
+    low = high;
+    high = Math.min(max, low + step);
+  }
+  while (high - low > 1) {
+    const middle = low + Math.floor((high - low) / 2);
+    if (fits(middle)) low = middle;
+    else high = middle;
+  }
+  return low;
+}
+
+function resolvePeakOptions(options: PeakOptions): Required<PeakOptions> {
+  const { bytesPerElement = 8, jacobianOverhead = 6.5 } = options;
+  assertPositive('bytesPerElement', bytesPerElement);
+  assertPositive('jacobianOverhead', jacobianOverhead);
+  return { bytesPerElement, jacobianOverhead };
+}
+
+function decide(
+  nPoints: number,
+  nParams: number,
+  thresholdGb: number,
+  { bytesPerElement, jacobianOverhead }: Required<PeakOptions>,
+): StrategyDecision {
+  const peakOf = (points: number): number =>
+    peakGb(points, nParams, bytesPerElement, jacobianOverhead);
+  const fits = (points: number): boolean =>
+    !(indexGb(points) > thresholdGb) && !(peakOf(points) > thresholdGb);
+  const indexMemoryGb = indexGb(nPoints);
+  const peakMemoryGb = peakOf(nPoints);
+  const perPointBytes = Math.max(INDEX_BYTES, nParams * bytesPerElement * jacobianOverhead);
+  const maxInMemoryPoints = largestFitting(fits, (thresholdGb * GIB) / perPointBytes);
+  let strategy: NLSQStrategy;
+  let reason: string;
+  if (indexMemoryGb > thresholdGb) {
+    strategy = NLSQStrategy.HYBRID_STREAMING;
+    reason = `Index array (${gb(indexMemoryGb)} GB) exceeds threshold (${gb(thresholdGb)} GB)`;
+  } else if (peakMemoryGb > thresholdGb) {
+    strategy = NLSQStrategy.OUT_OF_CORE;
+    reason = `Peak memory (${gb(peakMemoryGb)} GB) exceeds threshold (${gb(thresholdGb)} GB)`;
+  } else {
+    strategy = NLSQStrategy.STANDARD;
+    const relation = peakMemoryGb === thresholdGb ? '<=' : '<';
+    reason = `Memory fits: ${gb(peakMemoryGb)} GB ${relation} ${gb(thresholdGb)} GB threshold`;
+  }
+  return Object.freeze({
+    strategy,
+    thresholdGb,
+    indexMemoryGb,
+    peakMemoryGb,
+    maxInMemoryPoints,
+    reason,
+  });
+}
+
+/**
+ * Decides the strategy for `nPoints` × `nParams` against a threshold in GB, without I/O:
+ * index array above it streams, peak memory above it goes out of core, else standard.
+ */
+export function decideNlsqStrategy(
+  nPoints: number,
+  nParams: number,
+  thresholdGb: number,
+  options: PeakOptions = {},
+): StrategyDecision {
+  assertCount('nPoints', nPoints);
+  assertCount('nParams', nParams);
+  assertPositive('thresholdGb', thresholdGb, true);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`options\` to be an object, got ${received(options)}`);
+  }
+  return decide(nPoints, nParams, thresholdGb, resolvePeakOptions(options));
+}
+
+function logged(
+  nPoints: number,
+  nParams: number,
+  started: number,
+  decision: StrategyDecision,
+): StrategyDecision {
+  log(
+    'selected %s for %d points x %d params in %s ms: %s',
+    decision.strategy,
+    nPoints,
+    nParams,
+    (performance.now() - started).toFixed(3),
+    decision.reason,
+  );
+  return decision;
+}
+
+function prepare(
+  nPoints: number,
+  nParams: number,
+  memoryFraction: number | StrategyOptions | undefined,
+) {
+  assertCount('nPoints', nPoints);
+  assertCount('nParams', nParams);
+  const options = toOptions(memoryFraction);
+  return { options, peak: resolvePeakOptions(options), started: performance.now() };
+}
+
+/**
+ * Selects the strategy for `nPoints` × `nParams` against the adaptive memory threshold
+ * (argument, else `NLSQ_MEMORY_FRACTION`, else 0.75 of the memory this process may use).
+ */
+export async function selectNlsqStrategy(
+  nPoints: number,
+  nParams: number,
+  memoryFraction?: number | StrategyOptions,
+): Promise<StrategyDecision> {
+  const { options, peak, started } = prepare(nPoints, nParams, memoryFraction);
+  const { thresholdGb } = await getAdaptiveMemoryThreshold(options);
+  return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
+}
+
+/** Like `selectNlsqStrategy`, synchronously, with host RAM from `os.totalmem()`. */
+export function selectNlsqStrategySync(
+  nPoints: number,
+  nParams: number,
+  memoryFraction?: number | StrategyOptions,
+): StrategyDecision {
+  const { options, peak, started } = prepare(nPoints, nParams, memoryFraction);
+  const { thresholdGb } = getAdaptiveMemoryThresholdSync(options);
+  return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
+}
