@@ -85,7 +85,7 @@ const UINT64_MAX = 2 ** 64;
 const defaultProbes: HostProbes = {};
 const hostCache = new WeakMap<HostProbes, Promise<HostMemory | null>>();
 const hostSyncCache = new WeakMap<HostProbes, HostMemory | null>();
-const limitsCache = new Map<string, { expires: number; limits: Limits }>();
+const limitsCache = new Map<string, { readAt: number; limits: Limits }>();
 
 async function importSystemInformation(): Promise<SystemInformationLike> {
   const module = await import('systeminformation');
@@ -242,10 +242,10 @@ function cachedLimits(
   const key = `${fsRoot}\0${env.SLURM_MEM_PER_NODE}\0${env.SLURM_MEM_PER_CPU}\0${env.SLURM_CPUS_ON_NODE}`;
   const now = Date.now();
   const cached = limitsCache.get(key);
-  if (!refresh && cached !== undefined && now < cached.expires) return cached.limits;
+  if (!refresh && cached !== undefined && now - cached.readAt < ttlMs) return cached.limits;
   const limits = readLimits(fsRoot, env);
   if (limitsCache.size >= 64) limitsCache.clear();
-  limitsCache.set(key, { expires: now + ttlMs, limits });
+  limitsCache.set(key, { readAt: now, limits });
   return limits;
 }
 

@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { detectMemory, type MemoryReport } from './memoryDetect.js';
+import { parseDecimal, parseInteger } from './parse.js';
+import { type StrategyDecision, selectNlsqStrategy } from './strategy.js';
+import {
+  type AdaptiveThreshold,
+  getAdaptiveMemoryThreshold,
+  type ThresholdOptions,
+} from './threshold.js';
+
+/** Where the command writes, and the environment it reads. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available] [--json]
+
+Shows how much memory this process may use (host RAM, capped by cgroup and Slurm
+limits), the memory threshold, and with --points and --params the NLSQ strategy.
+
+Options:
+  --points N       number of data points (with --params)
+  --params P       number of fit parameters (with --points)
+  --fraction F     fraction of memory to allow, clamped to [0.1, 0.9]
+                   (default: NLSQ_MEMORY_FRACTION, else 0.75)
+  --basis B        apply the fraction to 'total' (default) or 'available' memory
+  --json           print one JSON object instead of text
+  -h, --help       show this help
+  -v, --version    show the version
+
+Example:
+  nlsq-memory --points 100000000 --params 53
+
+Exit codes: 0 success, 2 bad flags.
+`;
+
+class UsageError extends Error {}
+
+function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = parseInteger(text);
+  if (value === undefined || !Number.isSafeInteger(value)) {
+    throw new UsageError(`--${flag} must be a non-negative integer, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+interface Request {
+  help: boolean;
+  version: boolean;
+  json: boolean;
+  sizes: { nPoints: number; nParams: number } | undefined;
+  options: ThresholdOptions;
+}
+
+function parse(argv: string[], env: CliIo['env']): Request {
+  let values: ReturnType<typeof parseFlags>['values'];
+  try {
+    values = parseFlags(argv).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+  const nPoints = count('points', values.points);
+  const nParams = count('params', values.params);
+  if ((nPoints === undefined) !== (nParams === undefined)) {
+    throw new UsageError('--points and --params go together');
+  }
+  const options: ThresholdOptions = { env };
+  if (values.fraction !== undefined) {
+    const fraction = parseDecimal(values.fraction);
+    if (fraction === undefined) {
+      throw new UsageError(`--fraction must be a number, got ${JSON.stringify(values.fraction)}`);
+    }
+    options.memoryFraction = fraction;
+  }
+  if (values.basis !== undefined) {
+    if (values.basis !== 'total' && values.basis !== 'available') {
+      throw new UsageError(
+        `--basis must be 'total' or 'available', got ${JSON.stringify(values.basis)}`,
+      );
+    }
+    options.basis = values.basis;
+  }
+  return {
+    help: values.help === true,
+    version: values.version === true,
+    json: values.json === true,
+    sizes: nPoints === undefined || nParams === undefined ? undefined : { nPoints, nParams },
+    options,
+  };
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      points: { type: 'string' },
+      params: { type: 'string' },
+      fraction: { type: 'string' },
+      basis: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}
+
+const gb = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+
+function text(
+  memory: MemoryReport | null,
+  threshold: AdaptiveThreshold,
+  decision: StrategyDecision | undefined,
+): string {
+  const { info } = threshold;
+  const rows: [string, string][] = [];
+  if (memory === null) {
+    rows.push(['Host memory', 'unknown (detection failed)']);
+  } else {
+    rows.push(['Host memory', `${gb(memory.hostTotalBytes)} (${memory.detectionMethod})`]);
+    rows.push([
+      'Limit',
+      memory.limitBytes === null
+        ? 'none'
+        : `${gb(memory.limitBytes)} (${memory.limitSource}: ${memory.limitOrigin})`,
+    ]);
+    rows.push(['Usable', gb(memory.totalBytes)]);
+    rows.push([
+      'Available now',
+      memory.availableBytes === null ? 'unknown' : gb(memory.availableBytes),
+    ]);
+  }
+  const of =
+    info.detectionMethod === 'fallback'
+      ? 'fallback'
+      : `${Math.round(info.memoryFraction * 100)}% of ${info.totalMemoryGb.toFixed(2)} GB ${info.basis}`;
+  rows.push([
+    'Threshold',
+    `${threshold.thresholdGb.toFixed(2)} GB (${of}, fraction from ${info.source})`,
+  ]);
+  if (decision !== undefined) {
+    rows.push(['Strategy', decision.strategy]);
+    rows.push(['Reason', decision.reason]);
+    rows.push(['Max in memory', `${decision.maxInMemoryPoints.toLocaleString('en-US')} points`]);
+  }
+  return `${rows.map(([label, value]) => `${label.padEnd(15)}${value}`).join('\n')}\n`;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const manifest = JSON.parse(
+    await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+  ) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+/** Runs the command with `argv` (without `node` and the script); resolves with the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let request: Request;
+  try {
+    request = parse(argv, io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`nlsq-memory: ${error.message} (see --help)\n`);
+    return 2;
+  }
+  if (request.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (request.version) {
+    io.stdout(`${await version()}\n`);
+    return 0;
+  }
+  const memory = await detectMemory(request.options);
+  const threshold = await getAdaptiveMemoryThreshold(request.options);
+  const decision =
+    request.sizes === undefined
+      ? undefined
+      : await selectNlsqStrategy(request.sizes.nPoints, request.sizes.nParams, request.options);
+  io.stdout(
+    request.json
+      ? `${JSON.stringify({ memory, threshold, ...(decision === undefined ? {} : { decision }) }, null, 2)}\n`
+      : text(memory, threshold, decision),
+  );
+  return 0;
+}
+
+function isEntryPoint(): boolean {
+  try {
+    const entry = process.argv[1];
+    return entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: (chunk) => process.stdout.write(chunk),
+    stderr: (chunk) => process.stderr.write(chunk),
+    env: process.env,
+  });
+}

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dist = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
+
+/** Runs an ES module script in a fresh Node.js process and parses the JSON it prints. */
+function run(script: string): unknown {
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  return JSON.parse(output);
+}
+
+describe('a fresh process', () => {
+  it('loads neither systeminformation nor debug on import, and systeminformation on the first detection', () => {
+    const result = run(`
+      import { createRequire } from 'node:module';
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).filter((file) => /node_modules[\\\\/](systeminformation|debug)[\\\\/]/.test(file)).map((file) => file.includes('systeminformation') ? 'systeminformation' : 'debug');
+      const api = await import(${JSON.stringify(dist)});
+      const atImport = [...new Set(loaded())];
+      await api.detectMemory();
+      console.log(JSON.stringify({ atImport, afterDetection: [...new Set(loaded())].sort() }));
+    `);
+    expect(result).toEqual({ atImport: [], afterDetection: ['debug', 'systeminformation'] });
+  });
+
+  it('exits as soon as systeminformation answers, despite a long time budget', () => {
+    const started = Date.now();
+    const result = run(`
+      const { detectMemory } = await import(${JSON.stringify(dist)});
+      const report = await detectMemory({ timeoutMs: 600000, probes: { loadSystemInformation: async () => ({ mem: async () => ({ total: 2 ** 33 }) }) } });
+      console.log(JSON.stringify(report.detectionMethod));
+    `);
+    expect(result).toBe('systeminformation');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('waits for the fallback when systeminformation hangs with nothing else keeping it alive', () => {
+    const result = run(`
+      const { detectMemory } = await import(${JSON.stringify(dist)});
+      const report = await detectMemory({ timeoutMs: 100, probes: { loadSystemInformation: async () => ({ mem: () => new Promise(() => {}) }) } });
+      console.log(JSON.stringify(report.detectionMethod));
+    `);
+    expect(result).toBe('os');
+  });
+});
