@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { detectMemory, type MemoryReport } from './memoryDetect.js';
+import { detectMemory, type HostProbes, type MemoryReport } from './memoryDetect.js';
 import { parseDecimal, parseInteger } from './parse.js';
 import { type StrategyDecision, selectNlsqStrategy } from './strategy.js';
 import {
@@ -16,9 +16,12 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
+  /** Sources of host RAM, replaced in tests. Default: systeminformation and `os.totalmem`. */
+  probes?: HostProbes;
 }
 
-const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available] [--json]
+const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
+                   [--total-memory-gb G] [--json]
 
 Shows how much memory this process may use (host RAM, capped by cgroup and Slurm
 limits), the memory threshold, and with --points and --params the NLSQ strategy.
@@ -29,6 +32,8 @@ Options:
   --fraction F     fraction of memory to allow, clamped to [0.1, 0.9]
                    (default: NLSQ_MEMORY_FRACTION, else 0.75)
   --basis B        apply the fraction to 'total' (default) or 'available' memory
+  --total-memory-gb G
+                   use a known budget of G GB (GiB) instead of the detected memory
   --json           print one JSON object instead of text
   -h, --help       show this help
   -v, --version    show the version
@@ -58,7 +63,7 @@ interface Request {
   options: ThresholdOptions;
 }
 
-function parse(argv: string[], env: CliIo['env']): Request {
+function parse(argv: string[], { env, probes }: CliIo): Request {
   let values: ReturnType<typeof parseFlags>['values'];
   try {
     values = parseFlags(argv).values;
@@ -70,13 +75,23 @@ function parse(argv: string[], env: CliIo['env']): Request {
   if ((nPoints === undefined) !== (nParams === undefined)) {
     throw new UsageError('--points and --params go together');
   }
-  const options: ThresholdOptions = { env };
+  const options: ThresholdOptions = { env, ...(probes === undefined ? {} : { probes }) };
   if (values.fraction !== undefined) {
     const fraction = parseDecimal(values.fraction);
     if (fraction === undefined) {
       throw new UsageError(`--fraction must be a number, got ${JSON.stringify(values.fraction)}`);
     }
     options.memoryFraction = fraction;
+  }
+  const budget = values['total-memory-gb'];
+  if (budget !== undefined) {
+    const gib = parseDecimal(budget);
+    if (gib === undefined || gib <= 0) {
+      throw new UsageError(
+        `--total-memory-gb must be a number above 0, got ${JSON.stringify(budget)}`,
+      );
+    }
+    options.totalMemoryBytes = gib * 1024 ** 3;
   }
   if (values.basis !== undefined) {
     if (values.basis !== 'total' && values.basis !== 'available') {
@@ -105,6 +120,7 @@ function parseFlags(argv: string[]) {
       params: { type: 'string' },
       fraction: { type: 'string' },
       basis: { type: 'string' },
+      'total-memory-gb': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -137,10 +153,11 @@ function text(
       memory.availableBytes === null ? 'unknown' : gb(memory.availableBytes),
     ]);
   }
+  const basis = info.detectionMethod === 'override' ? 'given' : info.basis;
   const of =
     info.detectionMethod === 'fallback'
-      ? 'fallback'
-      : `${Math.round(info.memoryFraction * 100)}% of ${info.totalMemoryGb.toFixed(2)} GB ${info.basis}`;
+      ? 'fallback: memory unknown'
+      : `${Math.round(info.memoryFraction * 100)}% of ${info.totalMemoryGb.toFixed(2)} GB ${basis}`;
   rows.push([
     'Threshold',
     `${threshold.thresholdGb.toFixed(2)} GB (${of}, fraction from ${info.source})`,
@@ -167,7 +184,7 @@ async function version(): Promise<string> {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let request: Request;
   try {
-    request = parse(argv, io.env);
+    request = parse(argv, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr(`nlsq-memory: ${error.message} (see --help)\n`);

@@ -1,0 +1,50 @@
+import { format } from 'node:util';
+import createDebug from 'debug';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectMemory, selectNlsqStrategy } from '../src/index.js';
+import { GIB, makeTree, probesWith } from './helpers.js';
+
+const lines: string[] = [];
+const originalLog = createDebug.log;
+createDebug.log = (...args: unknown[]) => {
+  lines.push(format(...args));
+};
+afterAll(() => {
+  createDebug.log = originalLog;
+  createDebug.disable();
+});
+
+describe('debug output', () => {
+  it('is silent unless enabled', async () => {
+    createDebug.disable();
+    await selectNlsqStrategy(1000, 3, { totalMemoryBytes: GIB });
+    expect(lines).toEqual([]);
+  });
+
+  it('says which source won and how long detection and selection took', async () => {
+    createDebug.enable('nlsq-memory:*');
+    const fsRoot = makeTree({});
+    await detectMemory({ fsRoot, env: { SLURM_MEM_PER_NODE: '512' }, probes: probesWith(8 * GIB) });
+    await selectNlsqStrategy(1_000_000, 10, {
+      fsRoot,
+      env: {},
+      probes: probesWith(0, 4 * GIB),
+      memoryFraction: 0.5,
+    });
+    const text = lines.join('\n');
+    expect(text).toMatch(
+      /nlsq-memory:detect host 8589934592 bytes from systeminformation in \d+\.\d\d ms/,
+    );
+    expect(text).toMatch(
+      /nlsq-memory:detect limit 536870912 bytes from slurm \(SLURM_MEM_PER_NODE\)/,
+    );
+    expect(text).toMatch(/nlsq-memory:detect systeminformation gave total 0/);
+    expect(text).toMatch(/nlsq-memory:detect host 4294967296 bytes from os in/);
+    expect(text).toMatch(
+      /nlsq-memory:threshold threshold 2\.00 GB \(50% of 4\.00 GB total, fraction from argument, memory from os, limit none\)/,
+    );
+    expect(text).toMatch(
+      /nlsq-memory:strategy selected standard for 1000000 points x 10 params in \d+\.\d{3} ms/,
+    );
+  });
+});
