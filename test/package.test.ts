@@ -1,0 +1,132 @@
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'nlsq-memory-package-'));
+const node = (file: string) =>
+  execFileSync(process.execPath, [file], { cwd: scratch, encoding: 'utf8' });
+
+const usage = `{ totalMemoryBytes: 32 * 1024 ** 3 }`;
+const expected = {
+  strategy: 'out_of_core',
+  reason: 'Peak memory (256.67 GB) exceeds threshold (24.00 GB)',
+};
+
+beforeAll(() => {
+  // dist/ is built by the global setup; packing must not rebuild it under the other tests.
+  execSync(`npm pack --ignore-scripts --silent --pack-destination "${scratch}"`, {
+    cwd: repo,
+    stdio: 'ignore',
+  });
+  const [tarball] = readdirSync(scratch).filter((file) => file.endsWith('.tgz'));
+  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
+  execSync(`npm install --prefer-offline --no-audit --no-fund --ignore-scripts "./${tarball}"`, {
+    cwd: scratch,
+    stdio: 'ignore',
+  });
+}, 120_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('the packed package', () => {
+  it('ships dist only, without tests or sources', () => {
+    const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    const files = (JSON.parse(listing) as [{ files: { path: string }[] }])[0].files.map(
+      (file) => file.path,
+    );
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/index.d.ts');
+    expect(files).toContain('dist/cli.js');
+    expect(
+      files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(file)),
+    ).toEqual([]);
+  });
+
+  it('works from ESM', () => {
+    writeFileSync(
+      join(scratch, 'esm.mjs'),
+      `import { selectNlsqStrategy } from 'nlsq-memory';
+const { strategy, reason } = await selectNlsqStrategy(100_000_000, 53, ${usage});
+console.log(JSON.stringify({ strategy, reason }));`,
+    );
+    expect(JSON.parse(node('esm.mjs'))).toEqual(expected);
+  });
+
+  it('works from CommonJS', () => {
+    writeFileSync(
+      join(scratch, 'cjs.cjs'),
+      `const { selectNlsqStrategySync } = require('nlsq-memory');
+const { strategy, reason } = selectNlsqStrategySync(100_000_000, 53, ${usage});
+console.log(JSON.stringify({ strategy, reason }));`,
+    );
+    expect(JSON.parse(node('cjs.cjs'))).toEqual(expected);
+  });
+
+  it('type-checks under strict TypeScript, with types that are not any', () => {
+    writeFileSync(
+      join(scratch, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          types: [],
+          noEmit: true,
+          exactOptionalPropertyTypes: true,
+        },
+        files: ['check.mts'],
+      }),
+    );
+    writeFileSync(
+      join(scratch, 'check.mts'),
+      `import { decideNlsqStrategy, getAdaptiveMemoryThreshold, NLSQStrategy, selectNlsqStrategy, type MemoryReport, type NLSQStrategy as Strategy } from 'nlsq-memory';
+const decision = await selectNlsqStrategy(1000, 5, ${usage});
+const strategy: 'standard' | 'out_of_core' | 'hybrid_streaming' = decision.strategy;
+const named: Strategy = NLSQStrategy.OUT_OF_CORE;
+const points: number = decision.maxInMemoryPoints;
+const { thresholdBytes, info } = await getAdaptiveMemoryThreshold(0.5);
+const source: 'argument' | 'env' | 'default' = info.source;
+const report: MemoryReport | null = null;
+// @ts-expect-error strategies are a closed union
+const unknown: 'streaming' = decision.strategy;
+// @ts-expect-error decisions are read-only
+decision.strategy = 'standard';
+// @ts-expect-error counts are numbers
+const text: string = decision.maxInMemoryPoints;
+// @ts-expect-error sizes are numbers
+decideNlsqStrategy('1000', 5, 16);
+// @ts-expect-error the fraction is a number or options
+await getAdaptiveMemoryThreshold('0.5');
+// @ts-expect-error the basis is 'total' or 'available'
+await getAdaptiveMemoryThreshold({ basis: 'free' });
+// @ts-expect-error the constants are read-only
+NLSQStrategy.STANDARD = 'x';
+export { strategy, named, points, thresholdBytes, source, report, unknown, text };
+`,
+    );
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    expect(() =>
+      execFileSync(process.execPath, [tsc, '-p', scratch], { encoding: 'utf8' }),
+    ).not.toThrow();
+  });
+
+  it('installs the nlsq-memory command', () => {
+    const output = execSync(
+      'npx --no-install nlsq-memory --json --total-memory-gb 32 --points 100000000 --params 53',
+      {
+        cwd: scratch,
+        encoding: 'utf8',
+      },
+    );
+    expect(JSON.parse(output).decision).toMatchObject(expected);
+  });
+});
