@@ -15,19 +15,62 @@ export interface CgroupLimit {
   workingSetBytes: number | null;
 }
 
-interface Hierarchy {
-  version: CgroupLimit['version'];
-  /** The cgroup path of this process in `/proc/self/cgroup`. */
-  path: string;
+/** What differs between cgroup v2 and v1 for memory. */
+interface Version {
+  name: CgroupLimit['version'];
   /** Whether a mountinfo line mounts this hierarchy. */
   mounts: (fsType: string, superOptions: string[]) => boolean;
   limitFiles: readonly string[];
   usageFile: string;
   inactiveKey: string;
+  /** The limit of the whole chain when one file tells it (`Infinity`: none can be set), else `undefined`. */
+  chainLimit: (
+    read: ReadText,
+    leaf: string,
+    top: string,
+  ) => { bytes: number; file: string } | undefined;
 }
 
-const V2_FILES = ['memory.max', 'memory.high'] as const;
-const V1_FILES = ['memory.limit_in_bytes'] as const;
+const V2: Version = {
+  name: 'cgroup-v2',
+  mounts: (fsType) => fsType === 'cgroup2',
+  limitFiles: ['memory.max', 'memory.high'],
+  usageFile: 'memory.current',
+  inactiveKey: 'inactive_file',
+  // A v2 tree without the memory controller (a hybrid host's unified tree) limits nothing.
+  chainLimit: (read, _leaf, top) => {
+    const file = join(top, 'cgroup.controllers');
+    const controllers = read(file);
+    const none = controllers !== undefined && !controllers.split(/\s+/).includes('memory');
+    return none ? { bytes: Number.POSITIVE_INFINITY, file } : undefined;
+  },
+};
+
+const V1: Version = {
+  name: 'cgroup-v1',
+  mounts: (fsType, options) => fsType === 'cgroup' && options.includes('memory'),
+  limitFiles: ['memory.limit_in_bytes'],
+  usageFile: 'memory.usage_in_bytes',
+  inactiveKey: 'total_inactive_file',
+  // hierarchical_memory_limit is the smallest limit of the cgroup and all its ancestors,
+  // including those above the mount that a container cannot see.
+  chainLimit: (read, leaf) => {
+    const file = join(leaf, 'memory.stat');
+    const bytes = statValue(read(file), 'hierarchical_memory_limit');
+    return bytes === undefined ? undefined : { bytes, file };
+  },
+};
+
+interface Hierarchy {
+  version: Version;
+  /** The cgroup path of this process in `/proc/self/cgroup`. */
+  path: string;
+}
+
+/** A real limit: the v1 "unlimited" values (LONG_MAX rounded to a page) are all past 2**53. */
+function isLimit(bytes: number | undefined): bytes is number {
+  return bytes !== undefined && Number.isSafeInteger(bytes) && bytes > 0;
+}
 
 /** The process's memory hierarchies, from the lines `ID:controllers:path` of `/proc/self/cgroup`. */
 function hierarchies(procSelfCgroup: string): Hierarchy[] {
@@ -39,25 +82,8 @@ function hierarchies(procSelfCgroup: string): Hierarchy[] {
     const id = line.slice(0, first);
     const controllers = line.slice(first + 1, second);
     const path = line.slice(second + 1).trim();
-    if (id === '0' && controllers === '') {
-      found.push({
-        version: 'cgroup-v2',
-        path,
-        mounts: (fsType) => fsType === 'cgroup2',
-        limitFiles: V2_FILES,
-        usageFile: 'memory.current',
-        inactiveKey: 'inactive_file',
-      });
-    } else if (controllers.split(',').includes('memory')) {
-      found.push({
-        version: 'cgroup-v1',
-        path,
-        mounts: (fsType, options) => fsType === 'cgroup' && options.includes('memory'),
-        limitFiles: V1_FILES,
-        usageFile: 'memory.usage_in_bytes',
-        inactiveKey: 'total_inactive_file',
-      });
-    }
+    if (id === '0' && controllers === '') found.push({ version: V2, path });
+    else if (controllers.split(',').includes('memory')) found.push({ version: V1, path });
   }
   return found;
 }
@@ -104,7 +130,7 @@ function mounts(mountinfo: string): Mount[] {
 function cgroupDirectories(hierarchy: Hierarchy, mountTable: Mount[]): string[] | undefined {
   if (!hierarchy.path.startsWith('/') || hierarchy.path.split('/').includes('..')) return undefined;
   for (const mount of mountTable) {
-    if (!hierarchy.mounts(mount.fsType, mount.superOptions)) continue;
+    if (!hierarchy.version.mounts(mount.fsType, mount.superOptions)) continue;
     const relative = posix.relative(mount.root, hierarchy.path);
     if (relative === '..' || relative.startsWith('../')) continue;
     const directories = [mount.mountPoint];
@@ -131,10 +157,10 @@ function statValue(stat: string | undefined, key: string): number | undefined {
 }
 
 /** Usage minus inactive file pages in `directory`, or `null` when usage is unreadable. */
-function workingSet(read: ReadText, directory: string, hierarchy: Hierarchy): number | null {
-  const usage = parseInteger(read(join(directory, hierarchy.usageFile)) ?? '');
+function workingSet(read: ReadText, directory: string, version: Version): number | null {
+  const usage = parseInteger(read(join(directory, version.usageFile)) ?? '');
   if (usage === undefined) return null;
-  const inactive = statValue(read(join(directory, 'memory.stat')), hierarchy.inactiveKey) ?? 0;
+  const inactive = statValue(read(join(directory, 'memory.stat')), version.inactiveKey) ?? 0;
   return Math.max(0, usage - inactive);
 }
 
@@ -148,40 +174,31 @@ function hierarchyLimit(
   const directories = cgroupDirectories(hierarchy, mountTable)?.map((directory) =>
     join(root, directory),
   );
+  const [leaf] = directories ?? [];
   const top = directories?.at(-1);
-  if (directories === undefined || top === undefined) return undefined;
-  if (hierarchy.version === 'cgroup-v2') {
-    const controllers = read(join(top, 'cgroup.controllers'));
-    if (controllers !== undefined && !controllers.split(/\s+/).includes('memory')) return undefined;
-  }
+  if (directories === undefined || leaf === undefined || top === undefined) return undefined;
+  const { version } = hierarchy;
+  const chain = version.chainLimit(read, leaf, top);
+  if (chain !== undefined && !isLimit(chain.bytes)) return undefined;
   let best: { bytes: number; file: string; directory: string } | undefined;
   const consider = (bytes: number | undefined, file: string, directory: string): void => {
-    if (
-      bytes !== undefined &&
-      Number.isFinite(bytes) &&
-      bytes > 0 &&
-      (best === undefined || bytes < best.bytes)
-    ) {
+    if (isLimit(bytes) && (best === undefined || bytes < best.bytes))
       best = { bytes, file, directory };
-    }
   };
   for (const directory of directories) {
-    for (const name of hierarchy.limitFiles) {
+    for (const name of version.limitFiles) {
       const file = join(directory, name);
       consider(parseLimit(read(file)), file, directory);
     }
   }
-  if (hierarchy.version === 'cgroup-v1') {
-    const [leaf = top] = directories;
-    const file = join(leaf, 'memory.stat');
-    consider(statValue(read(file), 'hierarchical_memory_limit'), file, leaf);
-  }
+  // Last, so that on a tie the directory that sets the limit is named.
+  if (chain !== undefined) consider(chain.bytes, chain.file, leaf);
   if (best === undefined) return undefined;
   return {
     bytes: best.bytes,
-    version: hierarchy.version,
+    version: version.name,
     file: best.file,
-    workingSetBytes: workingSet(read, best.directory, hierarchy),
+    workingSetBytes: workingSet(read, best.directory, version),
   };
 }
 

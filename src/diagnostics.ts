@@ -17,18 +17,36 @@ export function warnOnce(code: WarningCode, message: string): void {
   process.emitWarning(message, { type: 'NlsqMemoryWarning', code });
 }
 
-/** A printf-style logger that loads `debug` on its first call, so importing costs nothing. */
+/** A printf-style logger that loads `debug` only once debug output can be on. */
 export type Logger = (format: string, ...args: unknown[]) => void;
 
-let createDebug: ((namespace: string) => Debugger) | undefined;
+type CreateDebug = (namespace: string) => Debugger;
 
-/** Returns a lazy logger for the namespace `nlsq-memory:<name>`. */
+const require = createRequire(import.meta.url);
+let debugPath: string | undefined;
+let createDebug: CreateDebug | undefined;
+
+/**
+ * `debug`, once output can be on: `DEBUG` is set, or the application has loaded this same copy
+ * (and may call `enable`). Until then logging costs no import (about 10 ms; see bench/).
+ */
+function loadDebug(): CreateDebug | undefined {
+  if (createDebug !== undefined) return createDebug;
+  debugPath ??= require.resolve('debug');
+  if (process.env.DEBUG === undefined && require.cache[debugPath] === undefined) return undefined;
+  createDebug = require(debugPath) as CreateDebug;
+  return createDebug;
+}
+
+/** Returns a logger for the namespace `nlsq-memory:<name>`. */
 export function logger(name: 'detect' | 'threshold' | 'strategy'): Logger {
   let log: Debugger | undefined;
   return (format, ...args) => {
-    // `require` is cheaper than an ESM import of this CommonJS package.
-    createDebug ??= createRequire(import.meta.url)('debug') as (namespace: string) => Debugger;
-    log ??= createDebug(`nlsq-memory:${name}`);
+    if (log === undefined) {
+      const create = loadDebug();
+      if (create === undefined) return;
+      log = create(`nlsq-memory:${name}`);
+    }
     if (log.enabled) log(format, ...args);
   };
 }

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
+import type * as Fs from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as Os from 'node:os';
 import { resolve } from 'node:path';
 import { readCgroupLimits } from './cgroup.js';
 import { logger } from './diagnostics.js';
@@ -77,6 +78,11 @@ interface Limits {
 }
 
 const log = logger('detect');
+
+// Required, not imported: a CommonJS builtin loads without the cost of an ES module facade (see bench/).
+const require = createRequire(import.meta.url);
+const { readFileSync } = require('node:fs') as typeof Fs;
+const os = require('node:os') as typeof Os;
 
 const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_TTL_MS = 1000;
@@ -201,36 +207,30 @@ function nodeLimit(): Candidate | undefined {
   return { bytes, source: 'node', origin: 'process.constrainedMemory()', workingSetBytes: null };
 }
 
-/** MemAvailable of `/proc/meminfo` below `fsRoot`, or `os.freemem()` on the real root. */
+/** Available host memory: `os.freemem()` on the real root (MemAvailable on Linux), else MemAvailable of the tree. */
 function hostAvailable(fsRoot: string, realRoot: boolean): number | null {
+  if (realRoot) {
+    const free = os.freemem();
+    return isPositiveFinite(free) ? free : null;
+  }
   const meminfo = readText(resolve(fsRoot, 'proc/meminfo')) ?? '';
   const kib = /^MemAvailable:\s+(\d+) kB$/m.exec(meminfo)?.[1];
-  if (kib !== undefined) return Number(kib) * 1024;
-  const free = realRoot ? os.freemem() : undefined;
-  return isPositiveFinite(free) ? free : null;
+  return kib === undefined ? null : Number(kib) * 1024;
 }
 
 function readLimits(fsRoot: string, env: Record<string, string | undefined>): Limits {
   const realRoot = resolve(fsRoot) === resolve('/');
-  const candidates: Candidate[] = [];
-  try {
-    for (const limit of readCgroupLimits(readText, fsRoot)) {
-      candidates.push({
-        bytes: limit.bytes,
-        source: limit.version,
-        origin: limit.file,
-        workingSetBytes: limit.workingSetBytes,
-      });
-    }
-    const slurm = slurmLimit(env);
-    if (slurm !== undefined) candidates.push(slurm);
-    const node = realRoot ? nodeLimit() : undefined;
-    if (node !== undefined) candidates.push(node);
-    return { candidates, hostAvailableBytes: hostAvailable(fsRoot, realRoot) };
-  } catch (error) {
-    log('reading limits failed: %s', error);
-    return { candidates, hostAvailableBytes: null };
-  }
+  const candidates: Candidate[] = readCgroupLimits(readText, fsRoot).map((limit) => ({
+    bytes: limit.bytes,
+    source: limit.version,
+    origin: limit.file,
+    workingSetBytes: limit.workingSetBytes,
+  }));
+  const slurm = slurmLimit(env);
+  if (slurm !== undefined) candidates.push(slurm);
+  const node = realRoot ? nodeLimit() : undefined;
+  if (node !== undefined) candidates.push(node);
+  return { candidates, hostAvailableBytes: hostAvailable(fsRoot, realRoot) };
 }
 
 function cachedLimits(

@@ -1,8 +1,22 @@
-import { inspect } from 'node:util';
-
-/** Shows a received value in an error message: `-1`, `'abc'`, `10n`, `null`. */
+/** Shows a received value in an error message: `-1`, `'abc'`, `10n`, `null`, `[0.5]`. */
 export function received(value: unknown): string {
-  return inspect(value, { depth: 0, breakLength: Number.POSITIVE_INFINITY });
+  switch (typeof value) {
+    case 'string':
+      return `'${value}'`;
+    case 'bigint':
+      return `${value}n`;
+    case 'function':
+      return 'a function';
+    case 'object':
+      if (value === null) return 'null';
+      try {
+        return JSON.stringify(value);
+      } catch {
+        return 'an object';
+      }
+    default:
+      return String(value);
+  }
 }
 
 function assertNumber(name: string, value: unknown, expected: string): asserts value is number {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -16,6 +16,7 @@ function run(script: string): unknown {
 describe('a fresh process', () => {
   it('loads neither systeminformation nor debug on import, and systeminformation on the first detection', () => {
     const result = run(`
+      delete process.env.DEBUG;
       import { createRequire } from 'node:module';
       const cache = createRequire(import.meta.url).cache;
       const loaded = () => Object.keys(cache).filter((file) => /node_modules[\\\\/](systeminformation|debug)[\\\\/]/.test(file)).map((file) => file.includes('systeminformation') ? 'systeminformation' : 'debug');
@@ -24,7 +25,23 @@ describe('a fresh process', () => {
       await api.detectMemory();
       console.log(JSON.stringify({ atImport, afterDetection: [...new Set(loaded())].sort() }));
     `);
-    expect(result).toEqual({ atImport: [], afterDetection: ['debug', 'systeminformation'] });
+    expect(result).toEqual({ atImport: [], afterDetection: ['systeminformation'] });
+  });
+
+  it('loads debug when DEBUG is set, and logs under nlsq-memory:detect', () => {
+    const { stderr, status } = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { detectMemory } = await import(${JSON.stringify(dist)}); await detectMemory();`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, DEBUG: 'nlsq-memory:*', DEBUG_COLORS: 'no' } },
+    );
+    expect(status).toBe(0);
+    expect(stderr).toMatch(
+      /nlsq-memory:detect host \d+ bytes from systeminformation in \d+\.\d\d ms/,
+    );
   });
 
   it('exits as soon as systeminformation answers, despite a long time budget', () => {
