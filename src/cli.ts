@@ -18,28 +18,44 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Sources of host RAM, replaced in tests. Default: systeminformation and `os.totalmem`. */
   probes?: HostProbes;
+  /** Whether to colour the text output. Default: `false`. */
+  color?: boolean;
 }
+
+/** Colour only on a terminal, and never with `NO_COLOR` set (no-color.org) or `TERM=dumb`. */
+export function supportsColor(isTTY: boolean | undefined, env: CliIo['env']): boolean {
+  return isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+const STRATEGY_COLORS: Record<StrategyDecision['strategy'], number> = {
+  standard: 32,
+  out_of_core: 33,
+  hybrid_streaming: 35,
+};
 
 const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
                    [--total-memory-gb G] [--json]
 
-Shows how much memory this process may use (host RAM, capped by cgroup and Slurm
-limits), the memory threshold, and with --points and --params the NLSQ strategy.
+How much memory may a job use here, and which NLSQ strategy fits? Shows the host's RAM, the
+container or Slurm limit that caps it and where that limit is set, the memory threshold, and
+with --points and --params the strategy (standard, out_of_core or hybrid_streaming) and why.
 
 Options:
-  --points N       number of data points (with --params)
-  --params P       number of fit parameters (with --points)
-  --fraction F     fraction of memory to allow, clamped to [0.1, 0.9]
-                   (default: NLSQ_MEMORY_FRACTION, else 0.75)
-  --basis B        apply the fraction to 'total' (default) or 'available' memory
-  --total-memory-gb G
-                   use a known budget of G GB (GiB) instead of the detected memory
-  --json           print one JSON object instead of text
-  -h, --help       show this help
-  -v, --version    show the version
+  --points N             number of data points (with --params)
+  --params P             number of fit parameters (with --points)
+  --fraction F           fraction of memory to allow, clamped to [0.1, 0.9]
+                         (default: NLSQ_MEMORY_FRACTION, else 0.75)
+  --basis B              apply the fraction to 'total' (default) or 'available' memory
+  --total-memory-gb G    use a known budget of G GB (GiB) instead of the detected memory
+  --json                 print one JSON object: memory, threshold, and decision with --points
+  -h, --help             show this help
+  -v, --version          show the version
 
-Example:
+Text output is coloured on a terminal, unless NO_COLOR is set.
+
+Examples:
   nlsq-memory --points 100000000 --params 53
+  nlsq-memory --json --fraction 0.5
 
 Exit codes: 0 success, 2 bad flags.
 `;
@@ -134,7 +150,10 @@ function text(
   memory: MemoryReport | null,
   threshold: AdaptiveThreshold,
   decision: StrategyDecision | undefined,
+  color: boolean,
 ): string {
+  const paint = (code: number, value: string): string =>
+    color ? `\x1b[${code}m${value}\x1b[0m` : value;
   const { info } = threshold;
   const rows: [string, string][] = [];
   if (memory === null) {
@@ -163,11 +182,11 @@ function text(
     `${threshold.thresholdGb.toFixed(2)} GB (${of}, fraction from ${info.source})`,
   ]);
   if (decision !== undefined) {
-    rows.push(['Strategy', decision.strategy]);
+    rows.push(['Strategy', paint(STRATEGY_COLORS[decision.strategy], decision.strategy)]);
     rows.push(['Reason', decision.reason]);
     rows.push(['Max in memory', `${decision.maxInMemoryPoints.toLocaleString('en-US')} points`]);
   }
-  return `${rows.map(([label, value]) => `${label.padEnd(15)}${value}`).join('\n')}\n`;
+  return `${rows.map(([label, value]) => `${paint(1, label.padEnd(15))}${value}`).join('\n')}\n`;
 }
 
 async function version(): Promise<string> {
@@ -207,7 +226,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   io.stdout(
     request.json
       ? `${JSON.stringify({ memory, threshold, ...(decision === undefined ? {} : { decision }) }, null, 2)}\n`
-      : text(memory, threshold, decision),
+      : text(memory, threshold, decision, io.color === true),
   );
   return 0;
 }
@@ -226,5 +245,6 @@ if (isEntryPoint()) {
     stdout: (chunk) => process.stdout.write(chunk),
     stderr: (chunk) => process.stderr.write(chunk),
     env: process.env,
+    color: supportsColor(process.stdout.isTTY, process.env),
   });
 }

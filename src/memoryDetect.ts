@@ -309,7 +309,20 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
 
 /**
  * Detects how much memory this process may use: host RAM (systeminformation, else `os.totalmem()`)
- * capped by cgroup v2/v1 and Slurm limits. Resolves `null` only when host RAM cannot be read.
+ * capped by cgroup v2/v1 and Slurm limits.
+ *
+ * Host RAM is read once per process; limits and available memory at most once per `ttlMs`.
+ * Concurrent calls share one detection.
+ *
+ * @param options - Where and how to read; see {@link DetectOptions}.
+ * @returns The report, or `null` only when host RAM cannot be read at all. A failing source never rejects.
+ * @throws TypeError or RangeError, for an option of the wrong type or range.
+ * @example
+ * ```ts
+ * const report = await detectMemory();
+ * report?.totalBytes; // what this process may use, in bytes
+ * report?.limitSource; // 'cgroup-v2' inside a limited pod, null on a laptop
+ * ```
  */
 export async function detectMemory(options: DetectOptions = {}): Promise<MemoryReport | null> {
   const { fsRoot, env, timeoutMs, ttlMs, refresh, probes } = resolveOptions(options);
@@ -322,7 +335,19 @@ export async function detectMemory(options: DetectOptions = {}): Promise<MemoryR
   return hostMemory === null ? null : report(hostMemory, cachedLimits(fsRoot, env, ttlMs, refresh));
 }
 
-/** Like `detectMemory`, synchronously: host RAM from `os.totalmem()` only (systeminformation is async). */
+/**
+ * Like {@link detectMemory}, synchronously: host RAM comes from `os.totalmem()` only, since
+ * systeminformation is async.
+ *
+ * @param options - Where and how to read; `timeoutMs` does not apply.
+ * @returns The report, or `null` when `os.totalmem()` gives no positive number.
+ * @throws TypeError or RangeError, for an option of the wrong type or range.
+ * @example
+ * ```ts
+ * const report = detectMemorySync();
+ * report?.detectionMethod; // 'os'
+ * ```
+ */
 export function detectMemorySync(options: DetectOptions = {}): MemoryReport | null {
   const { fsRoot, env, ttlMs, refresh, probes } = resolveOptions(options);
   let host = refresh ? undefined : hostSyncCache.get(probes);
@@ -333,7 +358,18 @@ export function detectMemorySync(options: DetectOptions = {}): MemoryReport | nu
   return host === null ? null : report(host, cachedLimits(fsRoot, env, ttlMs, refresh));
 }
 
-/** The memory this process may use in bytes (`totalBytes` of `detectMemory`), or `null` when detection fails. */
+/**
+ * The memory this process may use, in bytes: `totalBytes` of {@link detectMemory}. The
+ * original's function, now capped by container and scheduler limits.
+ *
+ * @param options - Where and how to read; see {@link DetectOptions}.
+ * @returns Bytes, or `null` when host RAM cannot be read.
+ * @throws TypeError or RangeError, for an option of the wrong type or range.
+ * @example
+ * ```ts
+ * const bytes = await detectTotalSystemMemory();
+ * ```
+ */
 export async function detectTotalSystemMemory(options: DetectOptions = {}): Promise<number | null> {
   return (await detectMemory(options))?.totalBytes ?? null;
 }

@@ -8,8 +8,11 @@ import {
 
 /** The computation strategies, from lightest to heaviest on memory. */
 export const NLSQStrategy: {
+  /** Hold the full Jacobian in memory. */
   readonly STANDARD: 'standard';
+  /** Accumulate J^T J chunk by chunk. */
   readonly OUT_OF_CORE: 'out_of_core';
+  /** L-BFGS warm-up, then streaming Gauss-Newton. */
   readonly HYBRID_STREAMING: 'hybrid_streaming';
 } = {
   STANDARD: 'standard',
@@ -54,6 +57,19 @@ const log = logger('strategy');
 /**
  * Estimates the peak memory of a full Jacobian fit in GB:
  * `nPoints * nParams * bytesPerElement * jacobianOverhead / 1024 ** 3`.
+ *
+ * @param nPoints - Number of data points, a non-negative integer.
+ * @param nParams - Number of fit parameters, a non-negative integer.
+ * @param bytesPerElement - Bytes per Jacobian element: 8 for float64.
+ * @param jacobianOverhead - Multiplier for autodiff intermediates, padding and copies, JIT and
+ * optimizer memory.
+ * @returns The estimate in GB (GiB); 0 when either count is 0.
+ * @throws TypeError for a value that is not a number; RangeError for a negative, fractional,
+ * non-finite or unsafe count, or a multiplier that is not above 0.
+ * @example
+ * ```ts
+ * estimatePeakMemoryGb(100_000_000, 53); // 256.67...
+ * ```
  */
 export function estimatePeakMemoryGb(
   nPoints: number,
@@ -156,8 +172,20 @@ function decide(
 }
 
 /**
- * Decides the strategy for `nPoints` × `nParams` against a threshold in GB, without I/O:
- * index array above it streams, peak memory above it goes out of core, else standard.
+ * Decides the strategy for `nPoints` × `nParams` against a threshold in GB, without I/O: an
+ * index array above it streams, a peak above it goes out of core, else standard.
+ *
+ * @param nPoints - Number of data points, a non-negative integer.
+ * @param nParams - Number of fit parameters, a non-negative integer.
+ * @param thresholdGb - The memory threshold in GB (GiB), at or above 0.
+ * @param options - `bytesPerElement` (default 8) and `jacobianOverhead` (default 6.5).
+ * @returns A frozen decision with its figures and reason.
+ * @throws TypeError for a value that is not a number; RangeError for a bad count, a negative or
+ * non-finite threshold, or a multiplier that is not above 0.
+ * @example
+ * ```ts
+ * decideNlsqStrategy(23_000_000, 53, 16).strategy; // 'out_of_core'
+ * ```
  */
 export function decideNlsqStrategy(
   nPoints: number,
@@ -203,8 +231,19 @@ function prepare(
 }
 
 /**
- * Selects the strategy for `nPoints` × `nParams` against the adaptive memory threshold
- * (argument, else `NLSQ_MEMORY_FRACTION`, else 0.75 of the memory this process may use).
+ * Selects the strategy for `nPoints` × `nParams` against the adaptive memory threshold: the
+ * fraction (argument, else `NLSQ_MEMORY_FRACTION`, else 0.75) of the memory this process may use.
+ *
+ * @param nPoints - Number of data points, a non-negative integer.
+ * @param nParams - Number of fit parameters, a non-negative integer.
+ * @param memoryFraction - The fraction, or options: those of {@link getAdaptiveMemoryThreshold},
+ * plus `bytesPerElement` and `jacobianOverhead`.
+ * @returns A frozen decision with its figures and reason.
+ * @throws TypeError or RangeError for bad sizes or options, before any detection.
+ * @example
+ * ```ts
+ * const { strategy, reason } = await selectNlsqStrategy(100_000_000, 53);
+ * ```
  */
 export async function selectNlsqStrategy(
   nPoints: number,
@@ -216,7 +255,19 @@ export async function selectNlsqStrategy(
   return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
 }
 
-/** Like `selectNlsqStrategy`, synchronously, with host RAM from `os.totalmem()`. */
+/**
+ * Like {@link selectNlsqStrategy}, synchronously, with host RAM from `os.totalmem()`.
+ *
+ * @param nPoints - Number of data points, a non-negative integer.
+ * @param nParams - Number of fit parameters, a non-negative integer.
+ * @param memoryFraction - The fraction, or options as for {@link selectNlsqStrategy}.
+ * @returns A frozen decision with its figures and reason.
+ * @throws TypeError or RangeError for bad sizes or options.
+ * @example
+ * ```ts
+ * selectNlsqStrategySync(1_000_000, 10, { totalMemoryBytes: 8 * 1024 ** 3 }).strategy; // 'standard'
+ * ```
+ */
 export function selectNlsqStrategySync(
   nPoints: number,
   nParams: number,

@@ -181,8 +181,22 @@ function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null):
 }
 
 /**
- * Computes the memory threshold: a fraction (argument, else `NLSQ_MEMORY_FRACTION`, else 0.75,
- * clamped to [0.1, 0.9]) of the memory this process may use. Call it before allocating buffers.
+ * Computes the memory threshold: a fraction of the memory this process may use. Call it before
+ * allocating buffers.
+ *
+ * The fraction is the argument, else `NLSQ_MEMORY_FRACTION`, else 0.75, clamped to [0.1, 0.9]
+ * with a warning. When no memory can be detected the threshold is 16 GB, with a warning.
+ *
+ * @param memoryFraction - The fraction, or options: `memoryFraction`, `totalMemoryBytes` (a known
+ * budget, which skips detection), `basis`, and those of {@link detectMemory}.
+ * @returns The threshold in GB and bytes, and how it was computed.
+ * @throws TypeError for a fraction or budget that is not a number; RangeError for a non-finite
+ * fraction, a budget that is not above 0, or an unknown basis.
+ * @example
+ * ```ts
+ * const { thresholdBytes } = await getAdaptiveMemoryThreshold();
+ * const { thresholdGb } = await getAdaptiveMemoryThreshold({ totalMemoryBytes: 32 * 1024 ** 3 }); // 24
+ * ```
  */
 export async function getAdaptiveMemoryThreshold(
   memoryFraction?: number | ThresholdOptions,
@@ -191,7 +205,17 @@ export async function getAdaptiveMemoryThreshold(
   return prepared.budget ?? fromReport(prepared, await detectMemory(prepared.options));
 }
 
-/** Like `getAdaptiveMemoryThreshold`, synchronously, with host RAM from `os.totalmem()`. */
+/**
+ * Like {@link getAdaptiveMemoryThreshold}, synchronously, with host RAM from `os.totalmem()`.
+ *
+ * @param memoryFraction - The fraction, or options as for {@link getAdaptiveMemoryThreshold}.
+ * @returns The threshold in GB and bytes, and how it was computed.
+ * @throws TypeError or RangeError, as {@link getAdaptiveMemoryThreshold}.
+ * @example
+ * ```ts
+ * getAdaptiveMemoryThresholdSync(0.5).info.source; // 'argument'
+ * ```
+ */
 export function getAdaptiveMemoryThresholdSync(
   memoryFraction?: number | ThresholdOptions,
 ): AdaptiveThreshold {

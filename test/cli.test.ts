@@ -1,5 +1,6 @@
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { type CliIo, main } from '../src/cli.js';
+import { type CliIo, main, supportsColor } from '../src/cli.js';
 import { GIB, probesWith } from './helpers.js';
 
 interface Run {
@@ -111,6 +112,25 @@ describe('nlsq-memory', () => {
       'memory',
       'threshold',
     ]);
+  });
+
+  it('colours the labels and the strategy only when asked', async () => {
+    const argv = ['--points', '10', '--params', '2', '--total-memory-gb', '8'];
+    const plain = await run(argv);
+    const coloured = await run(argv, { color: true });
+    expect(plain.stdout).not.toContain('\x1b[');
+    expect(coloured.stdout).toContain('\x1b[32mstandard\x1b[0m');
+    expect(stripVTControlCharacters(coloured.stdout)).toBe(plain.stdout);
+    expect((await run(['--json', ...argv], { color: true })).stdout).not.toContain('\x1b[');
+  });
+
+  it('colours on a terminal only, never with NO_COLOR or TERM=dumb', () => {
+    expect(supportsColor(true, {})).toBe(true);
+    expect(supportsColor(false, {})).toBe(false);
+    expect(supportsColor(undefined, {})).toBe(false);
+    expect(supportsColor(true, { NO_COLOR: '1' })).toBe(false);
+    expect(supportsColor(true, { NO_COLOR: '' })).toBe(true);
+    expect(supportsColor(true, { TERM: 'dumb' })).toBe(false);
   });
 
   it('prints help and the version', async () => {
