@@ -57,7 +57,7 @@ Examples:
   nlsq-memory --points 100000000 --params 53
   nlsq-memory --json --fraction 0.5
 
-Exit codes: 0 success, 2 bad flags.
+Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
 `;
 
 class UsageError extends Error {}
@@ -199,24 +199,9 @@ async function version(): Promise<string> {
   return manifest.version;
 }
 
-/** Runs the command with `argv` (without `node` and the script); resolves with the exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
-  let request: Request;
-  try {
-    request = parse(argv, io);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.stderr(`nlsq-memory: ${error.message} (see --help)\n`);
-    return 2;
-  }
-  if (request.help) {
-    io.stdout(HELP);
-    return 0;
-  }
-  if (request.version) {
-    io.stdout(`${await version()}\n`);
-    return 0;
-  }
+async function respond(request: Request, io: CliIo): Promise<void> {
+  if (request.help) return io.stdout(HELP);
+  if (request.version) return io.stdout(`${await version()}\n`);
   const memory = await detectMemory(request.options);
   const threshold = await getAdaptiveMemoryThreshold(request.options);
   const decision =
@@ -228,7 +213,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       ? `${JSON.stringify({ memory, threshold, ...(decision === undefined ? {} : { decision }) }, null, 2)}\n`
       : text(memory, threshold, decision, io.color === true),
   );
-  return 0;
+}
+
+/**
+ * Runs the command with `argv` (without `node` and the script). Resolves with the exit code:
+ * 0, 2 for bad flags, 1 for anything unexpected; errors are one line on stderr, never a stack.
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    await respond(parse(argv, io), io);
+    return 0;
+  } catch (error) {
+    const usage = error instanceof UsageError;
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`nlsq-memory: ${message}${usage ? ' (see --help)' : ''}\n`);
+    return usage ? 2 : 1;
+  }
 }
 
 function isEntryPoint(): boolean {

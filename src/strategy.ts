@@ -99,6 +99,7 @@ function indexGb(nPoints: number): number {
 
 /** Formats GB with two decimals, rounding exact halves to even as the original's `:.2f` does. */
 function gb(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return 'inf';
   if (value >= 1e21) return `${BigInt(value)}.00`;
   const eighths = value * 8;
   if (Number.isInteger(eighths) && eighths % 2 === 1) {

@@ -137,9 +137,24 @@ describe('nlsq-memory', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: nlsq-memory/);
-    expect(help.stdout).toContain('Exit codes: 0 success, 2 bad flags.');
+    expect(help.stdout).toContain('Exit codes: 0 success, 1 unexpected failure, 2 bad flags.');
     expect((await run(['-h'])).stdout).toBe(help.stdout);
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('exits 1 with one line on stderr when something unexpected fails', async () => {
+    let stderr = '';
+    const code = await main(['--total-memory-gb', '8'], {
+      stdout: () => {
+        throw new Error('write EPIPE');
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(stderr).toBe('nlsq-memory: write EPIPE\n');
   });
 
   it.each([

@@ -57,6 +57,13 @@ describe('decideNlsqStrategy', () => {
     );
   });
 
+  it('says inf, as Python does, when the peak overflows', () => {
+    const decision = decideNlsqStrategy(1e6, 1e6, 16, { bytesPerElement: 1e300 });
+    expect(decision.peakMemoryGb).toBe(Number.POSITIVE_INFINITY);
+    expect(decision.reason).toBe('Peak memory (inf GB) exceeds threshold (16.00 GB)');
+    expect(decision.maxInMemoryPoints).toBe(0);
+  });
+
   it('returns a frozen decision', () => {
     const decision = decideNlsqStrategy(10, 2, 1);
     expect(Object.isFrozen(decision)).toBe(true);

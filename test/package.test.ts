@@ -1,5 +1,5 @@
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,16 @@ const { strategy, reason } = selectNlsqStrategySync(100_000_000, 53, ${usage});
 console.log(JSON.stringify({ strategy, reason }));`,
     );
     expect(JSON.parse(node('cjs.cjs'))).toEqual(expected);
+  });
+
+  it('runs the CommonJS example of the README', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const examples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map(([, code = '']) => code);
+    expect(examples).toHaveLength(1);
+    examples.forEach((code, index) => {
+      writeFileSync(join(scratch, `readme-${index}.cjs`), code);
+      expect(node(`readme-${index}.cjs`)).toBe('out_of_core\n');
+    });
   });
 
   it('type-checks under strict TypeScript, with types that are not any', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const blocks = [...readme.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang = '', code = '']) => ({
+const blocks = [...readme.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map(([, lang = '', code = '']) => ({
   lang,
   code,
 }));
@@ -25,6 +25,12 @@ function withAssertions(code: string): { code: string; count: number } {
 
 describe('the README', () => {
   const typescript = blocks.filter((block) => block.lang === 'ts');
+
+  it('has only blocks that a test runs: ts here, js in the package test, sh commands, output', () => {
+    expect(
+      blocks.map((block) => block.lang).filter((lang) => !['ts', 'js', 'sh', ''].includes(lang)),
+    ).toEqual([]);
+  });
 
   it('has TypeScript examples, and annotates results with // →', () => {
     expect(typescript.length).toBeGreaterThanOrEqual(2);
