@@ -169,34 +169,28 @@ function readText(file: string): string | undefined {
 
 /** Slurm's allocation on this node: `SLURM_MEM_PER_NODE`, or `SLURM_MEM_PER_CPU` × `SLURM_CPUS_ON_NODE` (MiB). */
 function slurmLimit(env: Record<string, string | undefined>): Candidate | undefined {
-  const mib = 1024 ** 2;
+  const grant = (mib: number, origin: string): Candidate => ({
+    bytes: mib * 1024 ** 2,
+    source: 'slurm',
+    origin,
+    workingSetBytes: null,
+  });
   const perNode = env.SLURM_MEM_PER_NODE;
   if (perNode !== undefined) {
-    const value = parseInteger(perNode);
-    if (value === undefined) log('ignoring SLURM_MEM_PER_NODE=%o', perNode);
-    else
-      return {
-        bytes: value * mib,
-        source: 'slurm',
-        origin: 'SLURM_MEM_PER_NODE',
-        workingSetBytes: null,
-      };
+    const mib = parseInteger(perNode);
+    if (mib !== undefined) return grant(mib, 'SLURM_MEM_PER_NODE');
+    log('ignoring SLURM_MEM_PER_NODE=%o', perNode);
   }
   const perCpu = env.SLURM_MEM_PER_CPU;
   const cpus = env.SLURM_CPUS_ON_NODE;
   if (perCpu === undefined || cpus === undefined) return undefined;
-  const perCpuValue = parseInteger(perCpu);
-  const cpusValue = parseInteger(cpus);
-  if (perCpuValue === undefined || cpusValue === undefined) {
-    log('ignoring SLURM_MEM_PER_CPU=%o SLURM_CPUS_ON_NODE=%o', perCpu, cpus);
-    return undefined;
+  const perCpuMib = parseInteger(perCpu);
+  const cpuCount = parseInteger(cpus);
+  if (perCpuMib !== undefined && cpuCount !== undefined) {
+    return grant(perCpuMib * cpuCount, 'SLURM_MEM_PER_CPU*SLURM_CPUS_ON_NODE');
   }
-  return {
-    bytes: perCpuValue * cpusValue * mib,
-    source: 'slurm',
-    origin: 'SLURM_MEM_PER_CPU*SLURM_CPUS_ON_NODE',
-    workingSetBytes: null,
-  };
+  log('ignoring SLURM_MEM_PER_CPU=%o SLURM_CPUS_ON_NODE=%o', perCpu, cpus);
+  return undefined;
 }
 
 /** Node's own reading of the process's cgroup; 0 and UINT64 max mean no limit. */
