@@ -325,16 +325,27 @@ describe('broken trees', () => {
     expect(await detect(fsRoot)).toMatchObject({ limitBytes: null });
   });
 
-  it('keeps colons that are part of a cgroup path', async () => {
-    const scope = 'kubepods/pod:1:2/cri-containerd:abc';
-    const fsRoot = makeTree({
-      'proc/self/cgroup': `0::/${scope}\n`,
-      'proc/self/mountinfo': mountinfo(v2Mount),
-      [`sys/fs/cgroup/${scope}/memory.max`]: `${3 * GIB}\n`,
-    });
-    // Windows file names cannot hold colons; elsewhere the limit is found in the right place.
-    if (process.platform !== 'win32')
+  // Windows file names cannot hold colons, so this tree cannot be built there.
+  it.runIf(process.platform !== 'win32')(
+    'keeps colons that are part of a cgroup path',
+    async () => {
+      const scope = 'kubepods/pod:1:2/cri-containerd:abc';
+      const fsRoot = makeTree({
+        'proc/self/cgroup': `0::/${scope}\n`,
+        'proc/self/mountinfo': mountinfo(v2Mount),
+        [`sys/fs/cgroup/${scope}/memory.max`]: `${3 * GIB}\n`,
+      });
       expect(await detect(fsRoot)).toMatchObject({ limitBytes: 3 * GIB });
+    },
+  );
+
+  it('splits /proc/self/cgroup on the first two colons only', async () => {
+    const fsRoot = makeTree({
+      'proc/self/cgroup': '0::/a:b\n',
+      'proc/self/mountinfo': mountinfo(mountLine(30, '/a:b', '/sys/fs/cgroup', 'cgroup2', 'rw')),
+      'sys/fs/cgroup/memory.max': `${3 * GIB}\n`,
+    });
+    expect(await detect(fsRoot)).toMatchObject({ limitBytes: 3 * GIB });
   });
 
   it('keeps the limit when usage cannot be read; available is then host MemAvailable capped by the limit', async () => {
