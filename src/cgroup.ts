@@ -142,13 +142,6 @@ function cgroupDirectories(hierarchy: Hierarchy, mountTable: Mount[]): string[] 
   return undefined;
 }
 
-/** A limit file's value: a number of bytes, `Infinity` for `max`, `undefined` for anything else. */
-function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (text.trim() === 'max') return Number.POSITIVE_INFINITY;
-  return parseInteger(text);
-}
-
 /** The value of `key` in a `memory.stat` file, when present. */
 function statValue(stat: string | undefined, key: string): number | undefined {
   if (stat === undefined) return undefined;
@@ -188,7 +181,7 @@ function hierarchyLimit(
   for (const directory of directories) {
     for (const name of version.limitFiles) {
       const file = join(directory, name);
-      consider(parseLimit(read(file)), file, directory);
+      consider(parseInteger(read(file) ?? ''), file, directory); // `max` parses as no number
     }
   }
   // Last, so that on a tie the directory that sets the limit is named.

@@ -42,7 +42,8 @@ describe('the README', () => {
   it.each(typescript.map((block, index) => [index, block.code]))(
     'example %d runs and its results hold',
     async (index, source) => {
-      const { code } = withAssertions(source);
+      vi.stubEnv('NLSQ_MEMORY_FRACTION', undefined);
+    const { code } = withAssertions(source);
       const checks: [unknown, unknown, string][] = [];
       Object.assign(globalThis, {
         __expectEqual: (actual: unknown, expected: unknown, what: string) =>
