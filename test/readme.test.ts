@@ -43,7 +43,7 @@ describe('the README', () => {
     'example %d runs and its results hold',
     async (index, source) => {
       vi.stubEnv('NLSQ_MEMORY_FRACTION', undefined);
-    const { code } = withAssertions(source);
+      const { code } = withAssertions(source);
       const checks: [unknown, unknown, string][] = [];
       Object.assign(globalThis, {
         __expectEqual: (actual: unknown, expected: unknown, what: string) =>
