@@ -79,8 +79,7 @@ export function estimatePeakMemoryGb(
 ): number {
   assertCount('nPoints', nPoints);
   assertCount('nParams', nParams);
-  assertPositive('bytesPerElement', bytesPerElement);
-  assertPositive('jacobianOverhead', jacobianOverhead);
+  resolvePeakOptions({ bytesPerElement, jacobianOverhead });
   return peakGb(nPoints, nParams, bytesPerElement, jacobianOverhead);
 }
 
