@@ -11,8 +11,16 @@ export interface CgroupLimit {
   version: 'cgroup-v2' | 'cgroup-v1';
   /** The file that set the limit. */
   file: string;
-  /** Usage minus inactive file pages of the cgroup that set the limit, when readable. */
-  workingSetBytes: number | null;
+}
+
+/** What the cgroup files tell about this process's memory. */
+export interface CgroupReading {
+  /** Whether a memory hierarchy of this process was located (then Node's own reading adds nothing). */
+  resolved: boolean;
+  /** The tightest limit of each hierarchy that sets one. */
+  limits: CgroupLimit[];
+  /** The smallest headroom (limit minus working set) of every limited directory on the walks, when any is readable. */
+  headroomBytes: number | null;
 }
 
 /** What differs between cgroup v2 and v1 for memory. */
@@ -123,23 +131,50 @@ function mounts(mountinfo: string): Mount[] {
   return found;
 }
 
+/** Whether `root` lies outside this cgroup namespace (`/..`), so that no directory below it is known. */
+function outsideNamespace(root: string): boolean {
+  return root === '/..' || root.startsWith('/../');
+}
+
+/** The number of path segments of a cgroup path: `/` has 0. */
+function depth(path: string): number {
+  return path.split('/').filter(Boolean).length;
+}
+
+/**
+ * Orders the mounts that hold the process's cgroup: the one that shows the most ancestors (the
+ * shallowest root) first; on a tie the one under `/sys/fs/cgroup`, then by mount point. The line
+ * order of mountinfo never matters.
+ */
+function compareMounts(a: Mount, b: Mount): number {
+  const underSys = (mount: Mount): number =>
+    mount.mountPoint.startsWith('/sys/fs/cgroup') ? 0 : 1;
+  return (
+    depth(a.root) - depth(b.root) ||
+    underSys(a) - underSys(b) ||
+    (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0)
+  );
+}
+
 /**
  * The directories from the process's cgroup up to the mount point, innermost first,
  * or `undefined` when the path escapes the mount or no mount holds it.
  */
 function cgroupDirectories(hierarchy: Hierarchy, mountTable: Mount[]): string[] | undefined {
   if (!hierarchy.path.startsWith('/') || hierarchy.path.split('/').includes('..')) return undefined;
-  for (const mount of mountTable) {
-    if (!hierarchy.version.mounts(mount.fsType, mount.superOptions)) continue;
+  const holding = mountTable.filter((mount) => {
+    if (!hierarchy.version.mounts(mount.fsType, mount.superOptions)) return false;
+    if (!mount.root.startsWith('/') || outsideNamespace(mount.root)) return false;
     const relative = posix.relative(mount.root, hierarchy.path);
-    if (relative === '..' || relative.startsWith('../')) continue;
-    const directories = [mount.mountPoint];
-    for (const segment of relative.split('/').filter(Boolean)) {
-      directories.unshift(posix.join(directories[0] ?? '', segment));
-    }
-    return directories;
+    return relative !== '..' && !relative.startsWith('../');
+  });
+  const [mount] = holding.sort(compareMounts);
+  if (mount === undefined) return undefined;
+  const directories = [mount.mountPoint];
+  for (const segment of posix.relative(mount.root, hierarchy.path).split('/').filter(Boolean)) {
+    directories.unshift(posix.join(directories[0] ?? '', segment));
   }
-  return undefined;
+  return directories;
 }
 
 /** The value of `key` in a `memory.stat` file, when present. */
@@ -157,60 +192,81 @@ function workingSet(read: ReadText, directory: string, version: Version): number
   return Math.max(0, usage - inactive);
 }
 
-/** The tightest limit of one hierarchy, walking from the process's cgroup up to the mount point. */
-function hierarchyLimit(
-  read: ReadText,
-  hierarchy: Hierarchy,
-  root: string,
-  mountTable: Mount[],
-): CgroupLimit | undefined {
-  const directories = cgroupDirectories(hierarchy, mountTable)?.map((directory) =>
-    join(root, directory),
-  );
-  const [leaf] = directories ?? [];
-  const top = directories?.at(-1);
-  if (directories === undefined || leaf === undefined || top === undefined) return undefined;
-  const { version } = hierarchy;
-  const chain = version.chainLimit(read, leaf, top);
-  if (chain !== undefined && !isLimit(chain.bytes)) return undefined;
-  let best: { bytes: number; file: string; directory: string } | undefined;
-  const consider = (bytes: number | undefined, file: string, directory: string): void => {
-    if (isLimit(bytes) && (best === undefined || bytes < best.bytes))
-      best = { bytes, file, directory };
-  };
-  for (const directory of directories) {
-    for (const name of version.limitFiles) {
-      const file = join(directory, name);
-      consider(parseInteger(read(file) ?? ''), file, directory); // `max` parses as no number
-    }
-  }
-  // Last, so that on a tie the directory that sets the limit is named.
-  if (chain !== undefined) consider(chain.bytes, chain.file, leaf);
-  if (best === undefined) return undefined;
-  return {
-    bytes: best.bytes,
-    version: version.name,
-    file: best.file,
-    workingSetBytes: workingSet(read, best.directory, version),
-  };
+interface HierarchyReading {
+  limit: CgroupLimit | undefined;
+  /** The smallest limit minus working set over the limited directories of the walk. */
+  headroomBytes: number | null;
+}
+
+/** The smaller of two optional figures. */
+function smaller(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /**
- * The tightest memory limit of each cgroup hierarchy (v2 and v1) this process belongs to,
- * reading `/proc/self/cgroup`, `/proc/self/mountinfo` and the cgroup files below `root`.
+ * The tightest limit of one hierarchy, walking from the process's cgroup up to the mount point,
+ * and the least headroom of any limited directory on the way: a fuller ancestor is never hidden
+ * by a roomier child.
  */
-export function readCgroupLimits(read: ReadText, root: string): CgroupLimit[] {
-  const procSelfCgroup = read(join(root, 'proc/self/cgroup'));
-  if (procSelfCgroup === undefined) return [];
-  const found = hierarchies(procSelfCgroup);
-  if (found.length === 0) return [];
-  const mountinfo = read(join(root, 'proc/self/mountinfo'));
-  if (mountinfo === undefined) return [];
-  const mountTable = mounts(mountinfo);
-  const limits: CgroupLimit[] = [];
-  for (const hierarchy of found) {
-    const limit = hierarchyLimit(read, hierarchy, root, mountTable);
-    if (limit !== undefined) limits.push(limit);
+function readHierarchy(
+  read: ReadText,
+  version: Version,
+  directories: readonly [string, ...string[]],
+): HierarchyReading {
+  const leaf = directories[0];
+  const top = directories.at(-1) ?? leaf;
+  const chain = version.chainLimit(read, leaf, top);
+  if (chain !== undefined && !isLimit(chain.bytes))
+    return { limit: undefined, headroomBytes: null };
+  let best: { bytes: number; file: string } | undefined;
+  let headroomBytes: number | null = null;
+  const limited = (bytes: number, file: string, directory: string): void => {
+    if (best === undefined || bytes < best.bytes) best = { bytes, file };
+    const used = workingSet(read, directory, version);
+    if (used !== null) headroomBytes = smaller(headroomBytes, Math.max(0, bytes - used));
+  };
+  for (const directory of directories) {
+    let tightest: { bytes: number; file: string } | undefined;
+    for (const name of version.limitFiles) {
+      const file = join(directory, name);
+      const bytes = parseInteger(read(file) ?? ''); // `max` parses as no number
+      if (isLimit(bytes) && (tightest === undefined || bytes < tightest.bytes)) {
+        tightest = { bytes, file };
+      }
+    }
+    if (tightest !== undefined) limited(tightest.bytes, tightest.file, directory);
   }
-  return limits;
+  // Last, so that on a tie the directory that sets the limit is named. Its headroom can only be
+  // told from the leaf's usage, the most that is visible of the limited ancestor's.
+  if (chain !== undefined && (best === undefined || chain.bytes < best.bytes)) {
+    limited(chain.bytes, chain.file, leaf);
+  }
+  const limit = best === undefined ? undefined : { ...best, version: version.name };
+  return { limit, headroomBytes };
+}
+
+/**
+ * The tightest memory limit of each cgroup hierarchy (v2 and v1) this process belongs to, and
+ * the least headroom under any of them, reading `/proc/self/cgroup`, `/proc/self/mountinfo` and
+ * the cgroup files below `root`.
+ */
+export function readCgroups(read: ReadText, root: string): CgroupReading {
+  const reading: CgroupReading = { resolved: false, limits: [], headroomBytes: null };
+  const procSelfCgroup = read(join(root, 'proc/self/cgroup'));
+  if (procSelfCgroup === undefined) return reading;
+  const found = hierarchies(procSelfCgroup);
+  if (found.length === 0) return reading;
+  const mountinfo = read(join(root, 'proc/self/mountinfo'));
+  if (mountinfo === undefined) return reading;
+  const mountTable = mounts(mountinfo);
+  for (const hierarchy of found) {
+    const [leaf, ...rest] =
+      cgroupDirectories(hierarchy, mountTable)?.map((directory) => join(root, directory)) ?? [];
+    if (leaf === undefined) continue;
+    reading.resolved = true;
+    const { limit, headroomBytes } = readHierarchy(read, hierarchy.version, [leaf, ...rest]);
+    if (limit !== undefined) reading.limits.push(limit);
+    reading.headroomBytes = smaller(reading.headroomBytes, headroomBytes);
+  }
+  return reading;
 }

@@ -159,7 +159,12 @@ function text(
   if (memory === null) {
     rows.push(['Host memory', 'unknown (detection failed)']);
   } else {
-    rows.push(['Host memory', `${gb(memory.hostTotalBytes)} (${memory.detectionMethod})`]);
+    rows.push([
+      'Host memory',
+      memory.hostTotalBytes === null
+        ? 'unknown'
+        : `${gb(memory.hostTotalBytes)} (${memory.detectionMethod})`,
+    ]);
     rows.push([
       'Limit',
       memory.limitBytes === null

@@ -2,7 +2,7 @@ import type * as Fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Os from 'node:os';
 import { resolve } from 'node:path';
-import { readCgroupLimits } from './cgroup.js';
+import { readCgroups } from './cgroup.js';
 import { logger } from './diagnostics.js';
 import { assertPositive, parseInteger, received } from './parse.js';
 
@@ -14,10 +14,10 @@ export type LimitSource = 'cgroup-v2' | 'cgroup-v1' | 'slurm' | 'node';
 
 /** How much memory this process may use, and where each figure came from. */
 export interface MemoryReport {
-  /** Physical RAM, from systeminformation or `os.totalmem()`. */
-  hostTotalBytes: number;
-  /** Which source actually produced `hostTotalBytes`. */
-  detectionMethod: DetectionMethod;
+  /** Physical RAM, from systeminformation or `os.totalmem()`; `null` when neither answered. */
+  hostTotalBytes: number | null;
+  /** Which source actually produced `hostTotalBytes`; `null` when neither answered. */
+  detectionMethod: DetectionMethod | null;
   /** The tightest container or scheduler limit below `hostTotalBytes`, else `null`. */
   limitBytes: number | null;
   /** Where `limitBytes` came from. */
@@ -26,7 +26,7 @@ export interface MemoryReport {
   limitOrigin: string | null;
   /** `min(hostTotalBytes, limitBytes)`: what this process may use. */
   totalBytes: number;
-  /** Usable now: host MemAvailable, and the limit minus the working set of the limiting cgroup. */
+  /** Usable now: the smallest of host available memory, the headroom of every limited cgroup above this process, and `totalBytes`. */
   availableBytes: number | null;
 }
 
@@ -36,12 +36,14 @@ export interface SystemInformationLike {
   mem(): Promise<unknown>;
 }
 
-/** Where host RAM is read from; replace them to test failures. */
+/** Where host RAM and Node's own limit are read from; replace them to test failures. */
 export interface HostProbes {
   /** Loads systeminformation. Default: a dynamic `import('systeminformation')`. */
   loadSystemInformation?: () => Promise<SystemInformationLike>;
   /** The fallback. Default: `os.totalmem`. */
   totalmem?: () => number;
+  /** Node's reading of the cgroup limit, used only where no cgroup hierarchy is found. Default: `process.constrainedMemory`, on the real root only. */
+  constrainedMemory?: () => number;
 }
 
 /** Options of every detecting function. */
@@ -52,7 +54,7 @@ export interface DetectOptions {
   env?: Record<string, string | undefined>;
   /** Time budget for systeminformation before `os.totalmem()` answers, in ms. Default: 1000. */
   timeoutMs?: number;
-  /** How long limits and available memory are reused before they are read again, in ms. Default: 1000. */
+  /** How long limits and available memory are reused before they are read again, and the first delay before a failed systeminformation is asked again, in ms. Default: 1000. */
   ttlMs?: number;
   /** Read everything again, bypassing the cache. Default: `false`. */
   refresh?: boolean;
@@ -63,17 +65,33 @@ export interface DetectOptions {
 interface HostMemory {
   bytes: number;
   method: DetectionMethod;
+  /** systeminformation's `available` when it answered: on macOS `os.freemem()` counts free pages only. */
+  availableBytes: number | null;
+}
+
+/** What is known of host RAM for one probes object, and when to ask systeminformation again. */
+interface HostEntry {
+  /** The last answer; `null` before any, or when every source failed (never kept as final). */
+  memory: HostMemory | null;
+  /** Consecutive failed or timed-out systeminformation attempts. */
+  failures: number;
+  /** Monotonic time from which systeminformation is asked again. */
+  retryAt: number;
+  /** The detection in flight, shared by concurrent callers. */
+  pending: Promise<HostMemory | null> | undefined;
 }
 
 interface Candidate {
   bytes: number;
   source: LimitSource;
   origin: string;
-  workingSetBytes: number | null;
 }
 
 interface Limits {
   candidates: Candidate[];
+  /** The least headroom under any limited cgroup directory above this process. */
+  headroomBytes: number | null;
+  /** Host available memory from `os.freemem()` or the tree's `/proc/meminfo`. */
   hostAvailableBytes: number | null;
 }
 
@@ -86,12 +104,18 @@ const os = require('node:os') as typeof Os;
 
 const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_TTL_MS = 1000;
+const MAX_RETRY_MS = 60_000;
 const UINT64_MAX = 2 ** 64;
+// systeminformation asks PowerShell on Windows, where os.freemem() is the available figure anyway.
+const REFRESH_AVAILABLE = process.platform !== 'win32';
 
 const defaultProbes: HostProbes = {};
-const hostCache = new WeakMap<HostProbes, Promise<HostMemory | null>>();
-const hostSyncCache = new WeakMap<HostProbes, HostMemory | null>();
-const limitsCache = new Map<string, { readAt: number; limits: Limits }>();
+const hostEntries = new WeakMap<HostProbes, HostEntry>();
+const hostSyncCache = new WeakMap<HostProbes, HostMemory>();
+const limitsCache = new WeakMap<HostProbes, Map<string, { readAt: number; limits: Limits }>>();
+
+/** A monotonic clock in ms: a stepped wall clock neither freezes nor floods the caches. */
+const now = (): number => performance.now();
 
 async function importSystemInformation(): Promise<SystemInformationLike> {
   const module = await import('systeminformation');
@@ -106,7 +130,7 @@ function isPositiveFinite(value: unknown): value is number {
 function hostFromOs(probes: HostProbes): HostMemory | null {
   try {
     const bytes = (probes.totalmem ?? os.totalmem)();
-    if (isPositiveFinite(bytes)) return { bytes, method: 'os' };
+    if (isPositiveFinite(bytes)) return { bytes, method: 'os', availableBytes: null };
     log('os.totalmem() gave %o', bytes);
   } catch (error) {
     log('os.totalmem() threw: %s', error);
@@ -118,13 +142,20 @@ function hostFromOs(probes: HostProbes): HostMemory | null {
 async function hostFromSystemInformation(
   probes: HostProbes,
   timeoutMs: number,
-): Promise<number | undefined> {
-  const attempt = (async () => {
+): Promise<HostMemory | undefined> {
+  const attempt = (async (): Promise<HostMemory | undefined> => {
     try {
       const systemInformation = await (probes.loadSystemInformation ?? importSystemInformation)();
-      const memory = await systemInformation.mem();
-      const total = (memory as { total?: unknown } | null)?.total;
-      if (isPositiveFinite(total)) return total;
+      const memory = (await systemInformation.mem()) as { total?: unknown; available?: unknown };
+      const total = memory?.total;
+      if (isPositiveFinite(total)) {
+        const available = memory.available;
+        return {
+          bytes: total,
+          method: 'systeminformation',
+          availableBytes: isPositiveFinite(available) ? available : null,
+        };
+      }
       log('systeminformation gave total %o', total);
     } catch (error) {
       log('systeminformation failed: %s', error);
@@ -145,18 +176,64 @@ async function hostFromSystemInformation(
   }
 }
 
-async function detectHost(probes: HostProbes, timeoutMs: number): Promise<HostMemory | null> {
-  const started = performance.now();
-  const bytes = await hostFromSystemInformation(probes, timeoutMs);
-  const host: HostMemory | null =
-    bytes === undefined ? hostFromOs(probes) : { bytes, method: 'systeminformation' };
+/**
+ * Asks systeminformation, else `os.totalmem()`, and records when to ask again: after `ttlMs`
+ * for fresh available memory, or, while systeminformation keeps failing, after a delay that
+ * doubles from `ttlMs` up to a minute.
+ */
+async function detectHost(
+  entry: HostEntry,
+  probes: HostProbes,
+  timeoutMs: number,
+  ttlMs: number,
+): Promise<HostMemory | null> {
+  const started = now();
+  const answer = await hostFromSystemInformation(probes, timeoutMs);
+  if (answer !== undefined) {
+    entry.failures = 0;
+    entry.retryAt = now() + ttlMs;
+    entry.memory = answer;
+  } else {
+    entry.failures += 1;
+    entry.retryAt = now() + Math.min(MAX_RETRY_MS, ttlMs * 2 ** (entry.failures - 1));
+    // Host RAM does not change: a known systeminformation total outlives a failed refresh.
+    entry.memory =
+      entry.memory?.method === 'systeminformation'
+        ? { ...entry.memory, availableBytes: null }
+        : hostFromOs(probes);
+  }
+  const host = entry.memory;
   log(
     'host %o bytes from %s in %s ms',
     host?.bytes,
     host?.method ?? 'nothing',
-    (performance.now() - started).toFixed(2),
+    (now() - started).toFixed(2),
   );
   return host;
+}
+
+/** Host RAM for `probes`, shared by concurrent callers; asks again only when it is due. */
+function hostMemory(
+  probes: HostProbes,
+  timeoutMs: number,
+  ttlMs: number,
+  refresh: boolean,
+): HostMemory | null | Promise<HostMemory | null> {
+  let entry = hostEntries.get(probes);
+  if (entry === undefined) {
+    entry = { memory: null, failures: 0, retryAt: 0, pending: undefined };
+    hostEntries.set(probes, entry);
+  }
+  if (entry.pending !== undefined) return entry.pending;
+  const { memory } = entry;
+  const due = refresh || now() >= entry.retryAt;
+  const settled = !refresh && memory?.method === 'systeminformation' && !REFRESH_AVAILABLE;
+  if (!due || settled) return memory ?? hostFromOs(probes); // a null is never kept: os is cheap
+  const current = entry;
+  current.pending = detectHost(current, probes, timeoutMs, ttlMs).finally(() => {
+    current.pending = undefined;
+  });
+  return current.pending;
 }
 
 function readText(file: string): string | undefined {
@@ -167,38 +244,51 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** Slurm's allocation on this node: `SLURM_MEM_PER_NODE`, or `SLURM_MEM_PER_CPU` × `SLURM_CPUS_ON_NODE` (MiB). */
+/** The Slurm variables that size a job's memory on this node. */
+const SLURM_MEMORY_VARIABLES = [
+  'SLURM_MEM_PER_NODE',
+  'SLURM_MEM_PER_CPU',
+  'SLURM_CPUS_ON_NODE',
+  'SLURM_MEM_PER_GPU',
+  'SLURM_GPUS_ON_NODE',
+] as const;
+
+/**
+ * Slurm's allocation on this node (MiB): `SLURM_MEM_PER_NODE`, or `SLURM_MEM_PER_CPU` ×
+ * `SLURM_CPUS_ON_NODE`, or `SLURM_MEM_PER_GPU` × `SLURM_GPUS_ON_NODE`.
+ */
 function slurmLimit(env: Record<string, string | undefined>): Candidate | undefined {
-  const grant = (mib: number, origin: string): Candidate => ({
-    bytes: mib * 1024 ** 2,
-    source: 'slurm',
-    origin,
-    workingSetBytes: null,
-  });
-  const perNode = env.SLURM_MEM_PER_NODE;
-  if (perNode !== undefined) {
-    const mib = parseInteger(perNode);
-    if (mib !== undefined) return grant(mib, 'SLURM_MEM_PER_NODE');
-    log('ignoring SLURM_MEM_PER_NODE=%o', perNode);
+  const forms: [string, string | undefined][] = [
+    ['SLURM_MEM_PER_NODE', undefined],
+    ['SLURM_MEM_PER_CPU', 'SLURM_CPUS_ON_NODE'],
+    ['SLURM_MEM_PER_GPU', 'SLURM_GPUS_ON_NODE'],
+  ];
+  for (const [perUnit, units] of forms) {
+    const text = env[perUnit];
+    if (text === undefined) continue;
+    const countText = units === undefined ? '1' : env[units];
+    if (countText === undefined) continue;
+    const mib = parseInteger(text);
+    const count = parseInteger(countText);
+    if (mib !== undefined && count !== undefined) {
+      const origin = units === undefined ? perUnit : `${perUnit}*${units}`;
+      return { bytes: mib * count * 1024 ** 2, source: 'slurm', origin };
+    }
+    log('ignoring %s=%o %s', perUnit, text, units === undefined ? '' : `${units}=${countText}`);
   }
-  const perCpu = env.SLURM_MEM_PER_CPU;
-  const cpus = env.SLURM_CPUS_ON_NODE;
-  if (perCpu === undefined || cpus === undefined) return undefined;
-  const perCpuMib = parseInteger(perCpu);
-  const cpuCount = parseInteger(cpus);
-  if (perCpuMib !== undefined && cpuCount !== undefined) {
-    return grant(perCpuMib * cpuCount, 'SLURM_MEM_PER_CPU*SLURM_CPUS_ON_NODE');
-  }
-  log('ignoring SLURM_MEM_PER_CPU=%o SLURM_CPUS_ON_NODE=%o', perCpu, cpus);
   return undefined;
 }
 
 /** Node's own reading of the process's cgroup; 0 and UINT64 max mean no limit. */
-function nodeLimit(): Candidate | undefined {
-  const bytes =
-    typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined;
+function nodeLimit(probe: () => number): Candidate | undefined {
+  let bytes: unknown;
+  try {
+    bytes = probe();
+  } catch (error) {
+    log('process.constrainedMemory() threw: %s', error);
+  }
   if (!isPositiveFinite(bytes) || bytes >= UINT64_MAX) return undefined;
-  return { bytes, source: 'node', origin: 'process.constrainedMemory()', workingSetBytes: null };
+  return { bytes, source: 'node', origin: 'process.constrainedMemory()' };
 }
 
 /** Available host memory: `os.freemem()` on the real root (MemAvailable on Linux), else MemAvailable of the tree. */
@@ -212,58 +302,83 @@ function hostAvailable(fsRoot: string, realRoot: boolean): number | null {
   return kib === undefined ? null : Number(kib) * 1024;
 }
 
-function readLimits(fsRoot: string, env: Record<string, string | undefined>): Limits {
+function readLimits(
+  fsRoot: string,
+  env: Record<string, string | undefined>,
+  probes: HostProbes,
+): Limits {
   const realRoot = resolve(fsRoot) === resolve('/');
-  const candidates: Candidate[] = readCgroupLimits(readText, fsRoot).map((limit) => ({
+  const cgroups = readCgroups(readText, fsRoot);
+  const candidates: Candidate[] = cgroups.limits.map((limit) => ({
     bytes: limit.bytes,
     source: limit.version,
     origin: limit.file,
-    workingSetBytes: limit.workingSetBytes,
   }));
   const slurm = slurmLimit(env);
   if (slurm !== undefined) candidates.push(slurm);
-  const node = realRoot ? nodeLimit() : undefined;
+  // libuv's figure takes the v1 soft limit, which the kernel does not enforce: only where the
+  // cgroup files could not be located is it better than nothing.
+  const nodeProbe =
+    probes.constrainedMemory ??
+    (realRoot && typeof process.constrainedMemory === 'function'
+      ? process.constrainedMemory
+      : undefined);
+  const node = nodeProbe !== undefined && !cgroups.resolved ? nodeLimit(nodeProbe) : undefined;
   if (node !== undefined) candidates.push(node);
-  return { candidates, hostAvailableBytes: hostAvailable(fsRoot, realRoot) };
+  return {
+    candidates,
+    headroomBytes: cgroups.headroomBytes,
+    hostAvailableBytes: hostAvailable(fsRoot, realRoot),
+  };
 }
 
 function cachedLimits(
   fsRoot: string,
   env: Record<string, string | undefined>,
+  probes: HostProbes,
   ttlMs: number,
   refresh: boolean,
 ): Limits {
-  const key = `${fsRoot}\0${env.SLURM_MEM_PER_NODE}\0${env.SLURM_MEM_PER_CPU}\0${env.SLURM_CPUS_ON_NODE}`;
-  const now = Date.now();
-  const cached = limitsCache.get(key);
-  if (!refresh && cached !== undefined && now - cached.readAt < ttlMs) return cached.limits;
-  const limits = readLimits(fsRoot, env);
-  if (limitsCache.size >= 64) limitsCache.clear();
-  limitsCache.set(key, { readAt: now, limits });
+  let cache = limitsCache.get(probes);
+  if (cache === undefined) {
+    cache = new Map();
+    limitsCache.set(probes, cache);
+  }
+  const key = [fsRoot, ...SLURM_MEMORY_VARIABLES.map((name) => env[name])].join('\0');
+  const readAt = now();
+  const cached = cache.get(key);
+  if (!refresh && cached !== undefined && readAt - cached.readAt < ttlMs) return cached.limits;
+  const limits = readLimits(fsRoot, env, probes);
+  if (cache.size >= 64) cache.clear();
+  cache.set(key, { readAt, limits });
   return limits;
 }
 
-/** Combines host RAM with the limits: the tightest limit below host RAM wins. */
-function report(host: HostMemory, limits: Limits): MemoryReport {
+/**
+ * Combines host RAM with the limits: the tightest limit below host RAM wins; with host RAM
+ * unknown, the tightest limit is the total. `null` when nothing at all is known.
+ */
+function report(host: HostMemory | null, limits: Limits): MemoryReport | null {
   let best: Candidate | undefined;
   for (const candidate of limits.candidates) {
     if (
       candidate.bytes > 0 &&
-      candidate.bytes < host.bytes &&
+      (host === null || candidate.bytes < host.bytes) &&
       (best === undefined || candidate.bytes < best.bytes)
     ) {
       best = candidate;
     }
   }
-  const totalBytes = best?.bytes ?? host.bytes;
-  const underLimit =
-    best?.workingSetBytes == null ? null : Math.max(0, best.bytes - best.workingSetBytes);
-  const known = [limits.hostAvailableBytes, underLimit].filter((value) => value !== null);
+  const totalBytes = best?.bytes ?? host?.bytes;
+  if (totalBytes === undefined) return null;
+  const known = [host?.availableBytes ?? limits.hostAvailableBytes, limits.headroomBytes].filter(
+    (value) => value !== null,
+  );
   const availableBytes = known.length === 0 ? null : Math.min(totalBytes, ...known);
   if (best !== undefined) log('limit %d bytes from %s (%s)', best.bytes, best.source, best.origin);
   return {
-    hostTotalBytes: host.bytes,
-    detectionMethod: host.method,
+    hostTotalBytes: host?.bytes ?? null,
+    detectionMethod: host?.method ?? null,
     limitBytes: best?.bytes ?? null,
     limitSource: best?.source ?? null,
     limitOrigin: best?.origin ?? null,
@@ -305,11 +420,13 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
  * Detects how much memory this process may use: host RAM (systeminformation, else `os.totalmem()`)
  * capped by cgroup v2/v1 and Slurm limits.
  *
- * Host RAM is read once per process; limits and available memory at most once per `ttlMs`.
- * Concurrent calls share one detection.
+ * Host RAM is kept once systeminformation gave it; limits and available memory are read at most
+ * once per `ttlMs`. A failed or timed-out systeminformation is asked again after `ttlMs`, then
+ * after twice as long, up to once a minute. Concurrent calls share one detection. When host RAM
+ * cannot be read but a limit can, the limit is the total.
  *
  * @param options - Where and how to read; see {@link DetectOptions}.
- * @returns The report, or `null` only when host RAM cannot be read at all. A failing source never rejects.
+ * @returns The report, or `null` only when neither host RAM nor any limit is known. A failing source never rejects.
  * @throws TypeError or RangeError, for an option of the wrong type or range.
  * @example
  * ```ts
@@ -320,13 +437,8 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
  */
 export async function detectMemory(options: DetectOptions = {}): Promise<MemoryReport | null> {
   const { fsRoot, env, timeoutMs, ttlMs, refresh, probes } = resolveOptions(options);
-  let host = refresh ? undefined : hostCache.get(probes);
-  if (host === undefined) {
-    host = detectHost(probes, timeoutMs);
-    hostCache.set(probes, host);
-  }
-  const hostMemory = await host;
-  return hostMemory === null ? null : report(hostMemory, cachedLimits(fsRoot, env, ttlMs, refresh));
+  const host = await hostMemory(probes, timeoutMs, ttlMs, refresh);
+  return report(host, cachedLimits(fsRoot, env, probes, ttlMs, refresh));
 }
 
 /**
@@ -334,7 +446,7 @@ export async function detectMemory(options: DetectOptions = {}): Promise<MemoryR
  * systeminformation is async.
  *
  * @param options - Where and how to read; `timeoutMs` does not apply.
- * @returns The report, or `null` when `os.totalmem()` gives no positive number.
+ * @returns The report, or `null` when neither `os.totalmem()` nor any limit gives a figure.
  * @throws TypeError or RangeError, for an option of the wrong type or range.
  * @example
  * ```ts
@@ -344,12 +456,9 @@ export async function detectMemory(options: DetectOptions = {}): Promise<MemoryR
  */
 export function detectMemorySync(options: DetectOptions = {}): MemoryReport | null {
   const { fsRoot, env, ttlMs, refresh, probes } = resolveOptions(options);
-  let host = refresh ? undefined : hostSyncCache.get(probes);
-  if (host === undefined) {
-    host = hostFromOs(probes);
-    hostSyncCache.set(probes, host);
-  }
-  return host === null ? null : report(host, cachedLimits(fsRoot, env, ttlMs, refresh));
+  const host = (refresh ? undefined : hostSyncCache.get(probes)) ?? hostFromOs(probes);
+  if (host !== null) hostSyncCache.set(probes, host); // a null is never kept
+  return report(host, cachedLimits(fsRoot, env, probes, ttlMs, refresh));
 }
 
 /**
@@ -357,7 +466,7 @@ export function detectMemorySync(options: DetectOptions = {}): MemoryReport | nu
  * original's function, now capped by container and scheduler limits.
  *
  * @param options - Where and how to read; see {@link DetectOptions}.
- * @returns Bytes, or `null` when host RAM cannot be read.
+ * @returns Bytes, or `null` when neither host RAM nor any limit is known.
  * @throws TypeError or RangeError, for an option of the wrong type or range.
  * @example
  * ```ts

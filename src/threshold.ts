@@ -34,8 +34,11 @@ export interface ThresholdInfo {
   memoryFraction: number;
   /** Where the fraction came from. */
   source: FractionSource;
-  /** Which source produced the memory figure: `'override'` for `totalMemoryBytes`, `'fallback'` when detection failed. */
-  detectionMethod: DetectionMethod | 'override' | 'fallback';
+  /**
+   * Which source produced host RAM: `'override'` for `totalMemoryBytes`, `'fallback'` when
+   * nothing was detected, `null` when host RAM was unknown and the limit alone set the memory.
+   */
+  detectionMethod: DetectionMethod | 'override' | 'fallback' | null;
   /** Where the limit that capped host RAM came from, if any. */
   limitSource: LimitSource | null;
   /** The memory figure the fraction was applied to. */

@@ -33,6 +33,14 @@ describe('Slurm', () => {
     });
   });
 
+  it('caps memory at SLURM_MEM_PER_GPU × SLURM_GPUS_ON_NODE', async () => {
+    expect(await detect({ SLURM_MEM_PER_GPU: '20000', SLURM_GPUS_ON_NODE: '2' })).toMatchObject({
+      limitBytes: 40000 * MIB,
+      limitSource: 'slurm',
+      limitOrigin: 'SLURM_MEM_PER_GPU*SLURM_GPUS_ON_NODE',
+    });
+  });
+
   it('prefers SLURM_MEM_PER_NODE to the per-CPU figure', async () => {
     const env = { SLURM_MEM_PER_NODE: '1024', SLURM_MEM_PER_CPU: '4000', SLURM_CPUS_ON_NODE: '8' };
     expect(await detect(env)).toMatchObject({ limitBytes: GIB, limitOrigin: 'SLURM_MEM_PER_NODE' });
@@ -60,6 +68,8 @@ describe('Slurm', () => {
     [{ SLURM_MEM_PER_CPU: '4000' }],
     [{ SLURM_MEM_PER_CPU: '4000', SLURM_CPUS_ON_NODE: 'eight' }],
     [{ SLURM_MEM_PER_CPU: 'lots', SLURM_CPUS_ON_NODE: '8' }],
+    [{ SLURM_MEM_PER_GPU: '20000' }],
+    [{ SLURM_MEM_PER_GPU: '20000', SLURM_GPUS_ON_NODE: 'a100:2' }],
   ])('ignores garbage: %o', async (env) => {
     expect(await detect(env)).toMatchObject({
       limitBytes: null,
