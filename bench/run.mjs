@@ -54,6 +54,8 @@ rmSync(scratch, { recursive: true, force: true });
 
 // Warm calls: each sample runs a batch, so that sub-microsecond calls are above the timer's grain.
 const api = await import(dist);
+const { memoryPolls } = await import(new URL('../dist/watch.js', import.meta.url).href);
+const poll = await memoryPolls({}, 10);
 const si = (await import('systeminformation')).default;
 await api.detectMemory();
 api.detectMemorySync();
@@ -110,6 +112,11 @@ add(
   sync(() => api.getAdaptiveMemoryThresholdSync({ refresh: true })),
 );
 add(
+  'watchMemory: one poll',
+  SYNC_BATCH,
+  sync(() => poll()),
+);
+add(
   'decideNlsqStrategy(1e8, 53, 24)',
   SYNC_BATCH,
   sync(() => api.decideNlsqStrategy(1e8, 53, 24)),
@@ -128,6 +135,7 @@ const targets = [
   ['selectNlsqStrategy(1e8, 53) (warm)', 'systeminformation mem() (warm)', 0.05],
   ['getAdaptiveMemoryThresholdSync() (warm)', 'os.totalmem()', 1],
   ['getAdaptiveMemoryThresholdSync({ refresh: true })', 'os.totalmem()', 20],
+  ['watchMemory: one poll', 'os.totalmem()', 20],
   ['decideNlsqStrategy(1e8, 53, 24)', 'os.totalmem()', 0.1],
 ];
 

@@ -69,6 +69,8 @@ const V1: Version = {
   },
 };
 
+const VERSIONS: Record<CgroupLimit['version'], Version> = { 'cgroup-v2': V2, 'cgroup-v1': V1 };
+
 interface Hierarchy {
   version: Version;
   /** The cgroup path of this process in `/proc/self/cgroup`. */
@@ -245,26 +247,51 @@ function readHierarchy(
   return { limit, headroomBytes };
 }
 
-/**
- * The tightest memory limit of each cgroup hierarchy (v2 and v1) this process belongs to, and
- * the least headroom under any of them, reading `/proc/self/cgroup`, `/proc/self/mountinfo` and
- * the cgroup files below `root`.
- */
-export function readCgroups(read: ReadText, root: string): CgroupReading {
-  const reading: CgroupReading = { resolved: false, limits: [], headroomBytes: null };
+/** A memory hierarchy of this process, located: its directories from the leaf up to the mount point. */
+export interface LocatedHierarchy {
+  version: CgroupLimit['version'];
+  /** Directories below the root, innermost first. */
+  directories: readonly [string, ...string[]];
+}
+
+/** Where this process's memory cgroups are: what a watch keeps between reads. */
+export interface CgroupLayout {
+  /** The text of `/proc/self/cgroup` the layout was made from, or `undefined` when unreadable. */
+  procSelfCgroup: string | undefined;
+  hierarchies: LocatedHierarchy[];
+}
+
+/** Locates this process's memory hierarchies from `/proc/self/cgroup` and `/proc/self/mountinfo` below `root`. */
+export function locateCgroups(read: ReadText, root: string): CgroupLayout {
   const procSelfCgroup = read(join(root, 'proc/self/cgroup'));
-  if (procSelfCgroup === undefined) return reading;
-  const found = hierarchies(procSelfCgroup);
-  if (found.length === 0) return reading;
+  const layout: CgroupLayout = { procSelfCgroup, hierarchies: [] };
+  const found = procSelfCgroup === undefined ? [] : hierarchies(procSelfCgroup);
+  if (found.length === 0) return layout;
   const mountinfo = read(join(root, 'proc/self/mountinfo'));
-  if (mountinfo === undefined) return reading;
+  if (mountinfo === undefined) return layout;
   const mountTable = mounts(mountinfo);
   for (const hierarchy of found) {
     const [leaf, ...rest] =
       cgroupDirectories(hierarchy, mountTable)?.map((directory) => join(root, directory)) ?? [];
-    if (leaf === undefined) continue;
-    reading.resolved = true;
-    const { limit, headroomBytes } = readHierarchy(read, hierarchy.version, [leaf, ...rest]);
+    if (leaf !== undefined) {
+      layout.hierarchies.push({ version: hierarchy.version.name, directories: [leaf, ...rest] });
+    }
+  }
+  return layout;
+}
+
+/**
+ * The tightest memory limit of each located hierarchy, and the least headroom under any of
+ * them: only the limit, usage and stat files are read, not the mount table.
+ */
+export function readCgroups(read: ReadText, layout: CgroupLayout): CgroupReading {
+  const reading: CgroupReading = {
+    resolved: layout.hierarchies.length > 0,
+    limits: [],
+    headroomBytes: null,
+  };
+  for (const { version, directories } of layout.hierarchies) {
+    const { limit, headroomBytes } = readHierarchy(read, VERSIONS[version], directories);
     if (limit !== undefined) reading.limits.push(limit);
     reading.headroomBytes = smaller(reading.headroomBytes, headroomBytes);
   }

@@ -9,6 +9,7 @@ export {
   type MemoryReport,
   type SystemInformationLike,
 } from './memoryDetect.js';
+export type { EventCounts } from './pressure.js';
 export {
   decideNlsqStrategy,
   estimatePeakMemoryGb,
@@ -33,3 +34,9 @@ export {
   type ThresholdInfo,
   type ThresholdOptions,
 } from './threshold.js';
+export {
+  type MemoryEvent,
+  type MemoryWatch,
+  type WatchOptions,
+  watchMemory,
+} from './watch.js';

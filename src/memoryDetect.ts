@@ -1,9 +1,9 @@
-import type * as Fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Os from 'node:os';
-import { resolve } from 'node:path';
-import { readCgroups } from './cgroup.js';
+import { join, resolve } from 'node:path';
+import { type CgroupLayout, locateCgroups, readCgroups } from './cgroup.js';
 import { logger } from './diagnostics.js';
+import { readText } from './files.js';
 import { assertPositive, parseInteger, received } from './parse.js';
 
 /** The source that produced the host's RAM figure. */
@@ -99,7 +99,6 @@ const log = logger('detect');
 
 // Required, not imported: a CommonJS builtin loads without the cost of an ES module facade (see bench/).
 const require = createRequire(import.meta.url);
-const { readFileSync } = require('node:fs') as typeof Fs;
 const os = require('node:os') as typeof Os;
 
 const DEFAULT_TIMEOUT_MS = 1000;
@@ -236,14 +235,6 @@ function hostMemory(
   return current.pending;
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** The Slurm variables that size a job's memory on this node. */
 const SLURM_MEMORY_VARIABLES = [
   'SLURM_MEM_PER_NODE',
@@ -306,9 +297,10 @@ function readLimits(
   fsRoot: string,
   env: Record<string, string | undefined>,
   probes: HostProbes,
+  layout: CgroupLayout = locateCgroups(readText, fsRoot),
 ): Limits {
   const realRoot = resolve(fsRoot) === resolve('/');
-  const cgroups = readCgroups(readText, fsRoot);
+  const cgroups = readCgroups(readText, layout);
   const candidates: Candidate[] = cgroups.limits.map((limit) => ({
     bytes: limit.bytes,
     source: limit.version,
@@ -475,4 +467,31 @@ export function detectMemorySync(options: DetectOptions = {}): MemoryReport | nu
  */
 export async function detectTotalSystemMemory(options: DetectOptions = {}): Promise<number | null> {
   return (await detectMemory(options))?.totalBytes ?? null;
+}
+
+/** What one poll of a watch read: the report, and where the cgroups were found. */
+export interface Polled {
+  report: MemoryReport | null;
+  layout: CgroupLayout;
+}
+
+/**
+ * Starts the polls of a watch. The options are checked at once, before any I/O; host RAM is
+ * detected once. Each poll re-reads `/proc/self/cgroup` and the located cgroup files, and the
+ * mount table only when the process has moved to another cgroup.
+ */
+export function memoryPoller(options: DetectOptions): Promise<() => Polled> {
+  const { fsRoot, env, timeoutMs, ttlMs, refresh, probes } = resolveOptions(options);
+  return (async () => {
+    const host = await hostMemory(probes, timeoutMs, ttlMs, refresh);
+    // systeminformation's available figure would be stale: each poll takes the current one.
+    const fixed = host === null ? null : { ...host, availableBytes: null };
+    let layout = locateCgroups(readText, fsRoot);
+    return (): Polled => {
+      if (readText(join(fsRoot, 'proc/self/cgroup')) !== layout.procSelfCgroup) {
+        layout = locateCgroups(readText, fsRoot);
+      }
+      return { report: report(fixed, readLimits(fsRoot, env, probes, layout)), layout };
+    };
+  })();
 }

@@ -1,0 +1,299 @@
+import { logger } from './diagnostics.js';
+import { readText } from './files.js';
+import {
+  type DetectOptions,
+  type MemoryReport,
+  memoryPoller,
+  type Polled,
+} from './memoryDetect.js';
+import { assertPositive, received } from './parse.js';
+import {
+  EVENT_KEYS,
+  type EventCounts,
+  type Pressure,
+  readEvents,
+  readPressure,
+  watchedDirectory,
+} from './pressure.js';
+
+/** Options of {@link watchMemory}: how often to look, when to stop, and what counts as pressure. */
+export interface WatchOptions extends DetectOptions {
+  /** The poll period in ms, at least 50. Default: 1000. */
+  intervalMs?: number | null;
+  /** Ends the watch when aborted. */
+  signal?: AbortSignal | null;
+  /** The PSI `avg10` percentage, of `some` or `full`, that counts as pressure. Default: 10. */
+  pressureThreshold?: number | null;
+}
+
+/** A change in the memory this process may use, with a fresh report. */
+export type MemoryEvent =
+  | {
+      /** `totalBytes` changed: a resized pod, a new limit, a removed one. */
+      type: 'limit';
+      /** The previous `totalBytes`. */
+      previousBytes: number;
+      /** The memory as read now. */
+      report: MemoryReport;
+    }
+  | {
+      /** PSI `avg10` of a level crossed the threshold upward. */
+      type: 'pressure';
+      /** `some`: at least one task stalled on memory; `full`: all of them. */
+      level: 'some' | 'full';
+      /** The `avg10` percentage read. */
+      avg10: number;
+      /** The memory as read now. */
+      report: MemoryReport;
+    }
+  | {
+      /** `memory.events` counters rose: throttled at `memory.high`, hit `memory.max`, OOM. */
+      type: 'events';
+      /** How much each counter rose since the last poll. */
+      delta: EventCounts;
+      /** The memory as read now. */
+      report: MemoryReport;
+    };
+
+/** An async iterator of events that can be ended with `close()`, `break`, or its signal. */
+export interface MemoryWatch<T> extends AsyncIterableIterator<T> {
+  /** Ends the watch: pending and later `next()` calls resolve `done`. Safe to call twice. */
+  close(): void;
+}
+
+const DEFAULT_INTERVAL_MS = 1000;
+const MIN_INTERVAL_MS = 50;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const DEFAULT_PRESSURE_THRESHOLD = 10;
+const log = logger('watch');
+
+interface ResolvedWatch {
+  intervalMs: number;
+  signal: AbortSignal | undefined;
+  pressureThreshold: number;
+}
+
+/** Checks the watch's own options; the detection options are checked by the poller. */
+function resolveWatchOptions(options: WatchOptions): ResolvedWatch {
+  const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+  assertPositive('intervalMs', intervalMs);
+  if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_TIMER_MS) {
+    throw new RangeError(
+      `Expected \`intervalMs\` to be between ${MIN_INTERVAL_MS} and ${MAX_TIMER_MS}, got ${received(intervalMs)}`,
+    );
+  }
+  const signal = options.signal ?? undefined;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${received(signal)}`);
+  }
+  const pressureThreshold = options.pressureThreshold ?? DEFAULT_PRESSURE_THRESHOLD;
+  assertPositive('pressureThreshold', pressureThreshold, true);
+  if (pressureThreshold > 100) {
+    throw new RangeError(
+      `Expected \`pressureThreshold\` to be a percentage from 0 to 100, got ${received(pressureThreshold)}`,
+    );
+  }
+  return { intervalMs, signal, pressureThreshold };
+}
+
+function checkOptions(options: WatchOptions | null | undefined): WatchOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected \`options\` to be an object, got ${received(options)}`);
+  }
+  return options;
+}
+
+/** Whether a limit file reads as a whole value: `max`, a number, or a `memory.stat` with its limit. */
+function readsWhole(file: string): boolean {
+  const text = readText(file)?.trim();
+  if (text === undefined || text === '') return false;
+  return file.endsWith('memory.stat')
+    ? /^hierarchical_memory_limit \d+$/m.test(text)
+    : /^(max|\d+)$/.test(text);
+}
+
+/** Compares each poll with the one before and says what changed. */
+class Differ {
+  #previous: Polled;
+  #above = { some: false, full: false };
+  #counts: { directory: string | undefined; counts: EventCounts | undefined };
+  #skipped = false;
+
+  readonly #fsRoot: string;
+  readonly #threshold: number;
+
+  constructor(first: Polled, fsRoot: string, threshold: number) {
+    this.#fsRoot = fsRoot;
+    this.#threshold = threshold;
+    this.#previous = first;
+    const directory = watchedDirectory(first.layout, first.report?.limitOrigin ?? null);
+    this.#pressure(readPressure(fsRoot, directory));
+    this.#counts = { directory, counts: readEvents(directory) };
+  }
+
+  /** Records which levels are above the threshold; returns those that just crossed it. */
+  #pressure(pressure: Pressure | undefined): ('some' | 'full')[] {
+    const crossed: ('some' | 'full')[] = [];
+    for (const level of ['some', 'full'] as const) {
+      const avg10 = pressure?.[level];
+      if (avg10 === undefined) continue;
+      const above = avg10 >= this.#threshold;
+      if (above && !this.#above[level]) crossed.push(level);
+      this.#above[level] = above;
+    }
+    return crossed;
+  }
+
+  /** The events of one poll; none when the poll read a half-written or vanished limit file. */
+  next(polled: Polled): MemoryEvent[] {
+    const { report } = polled;
+    const before = this.#previous.report;
+    const origin = before?.limitOrigin;
+    const torn =
+      before?.limitSource?.startsWith('cgroup') === true && origin && !readsWhole(origin);
+    if (report === null || (torn && !this.#skipped)) {
+      this.#skipped = true;
+      log('skipping a poll: %s', report === null ? 'nothing known' : `${origin} unreadable`);
+      return [];
+    }
+    this.#skipped = false;
+    this.#previous = polled;
+    const events: MemoryEvent[] = [];
+    if (before !== null && before.totalBytes !== report.totalBytes) {
+      events.push({ type: 'limit', previousBytes: before.totalBytes, report });
+    }
+    const directory = watchedDirectory(polled.layout, report.limitOrigin);
+    const pressure = readPressure(this.#fsRoot, directory);
+    for (const level of this.#pressure(pressure)) {
+      events.push({ type: 'pressure', level, avg10: pressure?.[level] ?? 0, report });
+    }
+    const counts = readEvents(directory);
+    const last = this.#counts;
+    if (counts !== undefined) {
+      if (last.directory === directory && last.counts !== undefined) {
+        const delta = {} as EventCounts;
+        let rose = false;
+        let fell = false;
+        for (const key of EVENT_KEYS) {
+          delta[key] = counts[key] - last.counts[key];
+          rose ||= delta[key] > 0;
+          fell ||= delta[key] < 0;
+        }
+        if (rose && !fell) events.push({ type: 'events', delta, report });
+      }
+      this.#counts = { directory, counts };
+    }
+    return events;
+  }
+}
+
+/**
+ * An async iterator over values pushed by `start`, ended by `close()`, `return()` (a `break`)
+ * or the signal. Timers made by `start` must be unref'd; `stop` clears them.
+ */
+export function iterate<T>(
+  signal: AbortSignal | undefined,
+  start: (push: (value: T) => void) => () => void,
+): MemoryWatch<T> {
+  const queue: T[] = [];
+  const waiting: ((result: IteratorResult<T, undefined>) => void)[] = [];
+  let closed = false;
+  let stop: (() => void) | undefined;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    signal?.removeEventListener('abort', close);
+    stop?.();
+    queue.length = 0;
+    for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+  };
+  const push = (value: T): void => {
+    if (closed) return;
+    const resolve = waiting.shift();
+    if (resolve === undefined) queue.push(value);
+    else resolve({ value, done: false });
+  };
+  if (signal?.aborted === true) closed = true;
+  else {
+    signal?.addEventListener('abort', close, { once: true });
+    stop = start(push);
+  }
+  const watch: MemoryWatch<T> = {
+    next: () => {
+      if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
+      if (closed) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    return: () => {
+      close();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    close,
+    [Symbol.asyncIterator]: () => watch,
+  };
+  return watch;
+}
+
+/**
+ * Watches the memory this process may use while a long job runs: yields an event when the
+ * limit or total changes (a pod resized in place), when PSI memory pressure crosses
+ * `pressureThreshold` upward, and when `memory.events` counters rise. Each poll re-reads only
+ * the cgroup files that can change; a file that vanishes or is half-written is skipped for that
+ * poll. Timers are unref'd: a watch never keeps a finished process alive.
+ *
+ * @param options - `intervalMs` (default 1000, at least 50), `signal`, `pressureThreshold`
+ * (default 10), and the options of {@link detectMemory}.
+ * @returns An async iterator of {@link MemoryEvent}s with `close()`; `break`, `close()` and the
+ * signal end it cleanly.
+ * @throws TypeError or RangeError for a bad option, at the call, before any timer starts.
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * for await (const event of watchMemory({ signal: ac.signal })) {
+ *   if (event.type === 'limit') console.log('now', event.report.totalBytes, 'bytes');
+ * }
+ * ```
+ */
+export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEvent> {
+  const checked = checkOptions(options);
+  const { intervalMs, signal, pressureThreshold } = resolveWatchOptions(checked);
+  const { intervalMs: _i, signal: _s, pressureThreshold: _p, ...detect } = checked;
+  const polling = signal?.aborted === true ? undefined : memoryPolls(detect, pressureThreshold);
+  return iterate<MemoryEvent>(signal, (push) => {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const schedule = (poll: () => MemoryEvent[]): void => {
+      timer = setTimeout(() => {
+        for (const event of poll()) push(event);
+        schedule(poll);
+      }, intervalMs).unref();
+    };
+    polling?.then(
+      (poll) => {
+        if (!stopped) schedule(poll);
+      },
+      (error: unknown) => log('watch could not start: %s', error),
+    );
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  });
+}
+
+/**
+ * Starts the polls of a watch (options checked at once): resolves a function that polls once
+ * and returns what changed since the poll before.
+ */
+export function memoryPolls(
+  detect: DetectOptions,
+  pressureThreshold: number,
+): Promise<() => MemoryEvent[]> {
+  const polling = memoryPoller(detect);
+  const fsRoot = detect.fsRoot ?? '/';
+  return polling.then((poll) => {
+    const differ = new Differ(poll(), fsRoot, pressureThreshold);
+    return () => differ.next(poll());
+  });
+}
