@@ -44,7 +44,7 @@ export interface FitPlan {
   readonly chunkCount: number;
   /** One chunk's Jacobian: `chunkPoints × nParams × bytesPerElement`. */
   readonly chunkJacobianBytes: number;
-  /** The largest typed array this Node.js allows, in bytes of `bytesPerElement`. */
+  /** The largest typed array this Node.js allows, in bytes: its elements × `bytesPerElement`. */
   readonly maxTypedArrayBytes: number;
   /** One sentence: why this size. */
   readonly reason: string;

@@ -10,6 +10,7 @@ import { captureWarnings, GIB, MIB } from './helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 /** A budget of `totalBytes` (a whole number of MiB, so that 75% of it is exact), no environment. */
@@ -242,7 +243,6 @@ describe('the plan', () => {
     expect(half.decision.thresholdGb).toBe(getThresholdGb(0.5));
     expect(planNlsqFitSync(1000, 10, null).decision.thresholdGb).toBe(getThresholdGb(0.75));
     expect(planNlsqFitSync(1000, 10).decision.thresholdGb).toBe(getThresholdGb(0.75));
-    vi.unstubAllEnvs();
   });
 
   it('reads null options as not given', () => {
