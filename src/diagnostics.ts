@@ -5,7 +5,8 @@ import type { Debugger } from 'debug';
 export type WarningCode =
   | 'NLSQ_MEMORY_FRACTION_INVALID'
   | 'NLSQ_MEMORY_FRACTION_CLAMPED'
-  | 'NLSQ_MEMORY_DETECTION_FAILED';
+  | 'NLSQ_MEMORY_DETECTION_FAILED'
+  | 'NLSQ_MEMORY_CHUNK_BELOW_MIN';
 
 const emitted = new Set<string>();
 
@@ -39,7 +40,7 @@ function loadDebug(): CreateDebug | undefined {
 }
 
 /** Returns a logger for the namespace `nlsq-memory:<name>`. */
-export function logger(name: 'detect' | 'threshold' | 'strategy' | 'watch'): Logger {
+export function logger(name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch'): Logger {
   let log: Debugger | undefined;
   return (format, ...args) => {
     if (log === undefined) {

@@ -9,6 +9,7 @@ export {
   type MemoryReport,
   type SystemInformationLike,
 } from './memoryDetect.js';
+export { type FitPlan, type PlanOptions, planNlsqFit, planNlsqFitSync } from './plan.js';
 export type { EventCounts } from './pressure.js';
 export {
   decideNlsqStrategy,

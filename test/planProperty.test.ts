@@ -1,0 +1,165 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  decideNlsqStrategy,
+  type FitPlan,
+  getAdaptiveMemoryThresholdSync,
+  type PlanOptions,
+  planNlsqFitSync,
+} from '../src/index.js';
+import { maxTypedArrayElements } from '../src/typedArray.js';
+import { captureWarnings, GIB } from './helpers.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const DEFAULT_MAX = { out_of_core: 500_000, hybrid_streaming: 100_000 } as const;
+
+const sizes = fc.record({
+  nPoints: fc.oneof(fc.nat(1000), fc.nat(2_000_000_000), fc.constant(23_000_000)),
+  nParams: fc.oneof(fc.nat(60), fc.nat(5000)),
+});
+
+const options: fc.Arbitrary<PlanOptions> = fc.record(
+  {
+    totalMemoryBytes: fc.oneof(
+      fc.integer({ min: 1, max: 4 * 1024 * 1024 }).map((mib) => mib * 1024 ** 2),
+      fc.double({ min: 1, max: 2 ** 44, noNaN: true }),
+    ),
+    memoryFraction: fc.double({ min: 0.1, max: 0.9, noNaN: true }),
+    workers: fc.integer({ min: 1, max: 64 }),
+    alignTo: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 1000 })),
+    safetyFactor: fc.double({ min: 0.5, max: 20, noNaN: true }),
+    bytesPerElement: fc.constantFrom(1, 4, 8),
+    jacobianOverhead: fc.double({ min: 1, max: 13, noNaN: true }),
+    minChunkPoints: fc.integer({ min: 1, max: 1_000_000 }),
+    maxChunkPoints: fc.integer({ min: 1, max: 1_000_000 }),
+    maxTypedArrayElements: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  },
+  {
+    requiredKeys: ['totalMemoryBytes', 'memoryFraction', 'workers', 'alignTo'],
+  },
+);
+
+/** The rules no plan may break. */
+function check(nPoints: number, nParams: number, given: PlanOptions, plan: FitPlan): void {
+  const { strategy } = plan.decision;
+  const bytesPerElement = given.bytesPerElement ?? 8;
+  const safetyFactor = given.safetyFactor ?? 5;
+  const cap = given.maxTypedArrayElements ?? maxTypedArrayElements(bytesPerElement);
+  const { chunkPoints, chunkCount, chunkJacobianBytes, thresholdBytes } = plan;
+
+  expect(chunkPoints).toBeLessThanOrEqual(nPoints);
+  expect(chunkPoints * chunkCount).toBeGreaterThanOrEqual(nPoints);
+  expect(Number.isSafeInteger(chunkPoints) && Number.isSafeInteger(chunkCount)).toBe(true);
+  if (nPoints === 0) {
+    expect([chunkPoints, chunkCount]).toEqual([0, 0]);
+    return;
+  }
+  expect(chunkPoints).toBeGreaterThan(0);
+  expect((chunkCount - 1) * chunkPoints).toBeLessThan(nPoints);
+  expect(chunkPoints * nParams).toBeLessThanOrEqual(cap);
+  expect(chunkJacobianBytes).toBe(chunkPoints * nParams * bytesPerElement);
+  expect(thresholdBytes).toBe(
+    Math.floor(getAdaptiveMemoryThresholdSync(given).thresholdBytes / plan.workers),
+  );
+
+  if (strategy === 'out_of_core') {
+    expect(chunkJacobianBytes * safetyFactor).toBeLessThanOrEqual(thresholdBytes);
+  } else if (strategy === 'hybrid_streaming') {
+    expect(chunkJacobianBytes).toBeLessThanOrEqual(thresholdBytes / 2);
+  } else {
+    // standard: the whole fit's peak fits the per-worker threshold, so any block of it does.
+    const overhead = given.jacobianOverhead ?? 6.5;
+    expect(chunkJacobianBytes * overhead).toBeLessThanOrEqual(
+      plan.decision.thresholdGb * GIB * (1 + 1e-12),
+    );
+  }
+  if (strategy !== 'standard') {
+    const max = given.maxChunkPoints ?? Math.max(DEFAULT_MAX[strategy], given.minChunkPoints ?? 0);
+    expect(chunkPoints).toBeLessThanOrEqual(max);
+    if (chunkCount > 1) expect(chunkPoints % (given.alignTo ?? 1)).toBe(0);
+  }
+}
+
+/** A RangeError is only right where the rules leave no size. */
+function checkRefusal(nPoints: number, nParams: number, given: PlanOptions, error: unknown): void {
+  expect(error).toBeInstanceOf(RangeError);
+  const message = (error as Error).message;
+  const { minChunkPoints: min, maxChunkPoints: max } = given;
+  const alignTo = given.alignTo ?? 1;
+  if (message.startsWith('Expected `maxChunkPoints` to be at least `minChunkPoints`')) {
+    expect(max ?? 0).toBeLessThan(min ?? 0);
+    return;
+  }
+  if (message.startsWith('Expected `maxChunkPoints` to be at least `alignTo`')) {
+    expect(max ?? 500_000).toBeLessThan(alignTo);
+    return;
+  }
+  const bytesPerElement = given.bytesPerElement ?? 8;
+  const cap = given.maxTypedArrayElements ?? maxTypedArrayElements(bytesPerElement);
+  if (message.startsWith('Not even one row')) {
+    expect(nParams).toBeGreaterThan(cap);
+    return;
+  }
+  expect(message).toMatch(/^Not even (one point fits|[\d,]+ points \(alignTo\) fit): /);
+  const workers = given.workers as number;
+  const threshold = getAdaptiveMemoryThresholdSync(given);
+  const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
+  const { strategy } = decideNlsqStrategy(nPoints, nParams, threshold.thresholdGb / workers, {
+    bytesPerElement,
+    jacobianOverhead: given.jacobianOverhead ?? 6.5,
+  });
+  expect(strategy).not.toBe('standard');
+  const factor = strategy === 'out_of_core' ? (given.safetyFactor ?? 5) : 2;
+  const tooBig = alignTo * nParams * bytesPerElement * factor > thresholdBytes;
+  const tooLong = Math.floor(cap / nParams) < alignTo;
+  expect(tooBig || tooLong).toBe(true);
+}
+
+describe('every plan', () => {
+  it('keeps chunks within the per-worker budget, the typed-array cap and nPoints', () => {
+    captureWarnings();
+    fc.assert(
+      fc.property(sizes, options, ({ nPoints, nParams }, given) => {
+        const planOptions = { ...given, env: {} };
+        let plan: FitPlan;
+        try {
+          plan = planNlsqFitSync(nPoints, nParams, planOptions);
+        } catch (error) {
+          checkRefusal(nPoints, nParams, planOptions, error);
+          return;
+        }
+        check(nPoints, nParams, planOptions, plan);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('takes the largest aligned chunk that fits, out of core, with default bounds', () => {
+    captureWarnings();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4096 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 500 }),
+        (mib, nParams, alignTo) => {
+          const given = { totalMemoryBytes: mib * 1024 ** 2, env: {}, alignTo };
+          let plan: FitPlan;
+          try {
+            plan = planNlsqFitSync(2_000_000_000, nParams, given);
+          } catch (error) {
+            checkRefusal(2_000_000_000, nParams, { ...given, workers: 1 }, error);
+            return;
+          }
+          if (plan.decision.strategy !== 'out_of_core') return;
+          const next = plan.chunkPoints + alignTo;
+          const fitsNext = next * nParams * 8 * 5 <= plan.thresholdBytes;
+          expect(fitsNext && next <= 500_000).toBe(false);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
