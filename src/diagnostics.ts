@@ -39,7 +39,7 @@ function loadDebug(): CreateDebug | undefined {
 }
 
 /** Returns a logger for the namespace `nlsq-memory:<name>`. */
-export function logger(name: 'detect' | 'threshold' | 'strategy'): Logger {
+export function logger(name: 'detect' | 'threshold' | 'strategy' | 'device'): Logger {
   let log: Debugger | undefined;
   return (format, ...args) => {
     if (log === undefined) {
