@@ -2,7 +2,7 @@
 // nothing here depends on the GPUs, drivers or tools of the machine that runs the tests. The
 // scripts need a POSIX shell; the parsers behind them are tested on plain strings everywhere.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -290,6 +290,7 @@ describe('no tool at all', () => {
         env: { PATH: ['', relative(process.cwd(), here), folders, bin].join(':') },
         probes: graphicsProbes(),
       });
+      rmSync(here, { recursive: true, force: true });
       expect(devices.map((device) => device.source)).toEqual(['rocm-smi']);
     },
   );
@@ -492,19 +493,21 @@ describe('the cache', () => {
 describe('import', () => {
   posix('spawns nothing', async () => {
     const bin = makeBin();
-    const counter = join(bin, 'runs');
-    for (const tool of ['nvidia-smi', 'rocm-smi']) {
-      writeScript(join(bin, tool), printing([`0, ${UUID0}, ${H100}, 1, 1`], counter));
-    }
+    const runs = { 'nvidia-smi': join(bin, 'nvidia-runs'), 'rocm-smi': join(bin, 'rocm-runs') };
+    writeScript(
+      join(bin, 'nvidia-smi'),
+      printing([`0, ${UUID0}, ${H100}, 1, 1`], runs['nvidia-smi']),
+    );
+    writeScript(join(bin, 'rocm-smi'), printing([ROCM_JSON], runs['rocm-smi']));
     const dist = new URL('../dist/index.js', import.meta.url).href;
     execFileSync(
       process.execPath,
       ['--input-type=module', '-e', `await import(${JSON.stringify(dist)});`],
       { env: { ...process.env, PATH: bin } },
     );
-    expect(runsIn(counter)).toBe(0);
+    expect([runsIn(runs['nvidia-smi']), runsIn(runs['rocm-smi'])]).toEqual([0, 0]);
     // The same scripts do run when asked: the count above is not 0 for want of a working tool.
     await detectDeviceMemory({ env: { PATH: bin }, probes: graphicsProbes() });
-    expect(runsIn(counter)).toBe(2);
+    expect(runsIn(runs['nvidia-smi'])).toBe(1);
   });
 });
