@@ -40,7 +40,9 @@ function loadDebug(): CreateDebug | undefined {
 }
 
 /** Returns a logger for the namespace `nlsq-memory:<name>`. */
-export function logger(name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch'): Logger {
+export function logger(
+  name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch' | 'device',
+): Logger {
   let log: Debugger | undefined;
   return (format, ...args) => {
     if (log === undefined) {

@@ -1,4 +1,13 @@
 export {
+  type DeviceMemory,
+  type DeviceOptions,
+  type DeviceProbes,
+  type DeviceSource,
+  type DeviceVendor,
+  detectDeviceMemory,
+  type GraphicsInformationLike,
+} from './device.js';
+export {
   type DetectionMethod,
   type DetectOptions,
   detectMemory,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, vi } from 'vitest';
@@ -80,4 +80,49 @@ export function captureWarnings(): { code: string | undefined; message: string }
     warnings.push({ code, message: String(warning) });
   });
   return warnings;
+}
+
+/**
+ * Writes shell scripts (name → body, after `#!/bin/sh`) to a temporary folder, executable, and
+ * returns the folder: a PATH of fake tools. Scripts set their own PATH for the utilities they run.
+ */
+export function makeBin(scripts: Record<string, string> = {}): string {
+  const bin = makeTree({});
+  for (const [name, body] of Object.entries(scripts)) writeScript(join(bin, name), body);
+  return bin;
+}
+
+/** Writes one executable shell script. */
+export function writeScript(file: string, body: string): void {
+  writeFileSync(file, `#!/bin/sh\nPATH=/usr/bin:/bin\n${body}\n`);
+  chmodSync(file, 0o755);
+}
+
+/** The lines a fake tool appended to a counter file: one per run. */
+export function runsIn(file: string): number {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Whether a process still runs. A zombie does not: it is dead, and waits for an init that reaps
+ * orphans (some container inits never do), so `process.kill(pid, 0)` alone would still find it.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    // No /proc (macOS): kill(pid, 0) answered. Gone from /proc on Linux: it just ended.
+    return process.platform !== 'linux';
+  }
 }

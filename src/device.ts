@@ -1,0 +1,383 @@
+import {
+  type Env,
+  envValue,
+  findExecutable,
+  parseGraphics,
+  parseNvidiaSmi,
+  parseRocmSmi,
+  type RawDevice,
+  runTool,
+  visibleDevices,
+} from './deviceSources.js';
+import { logger } from './diagnostics.js';
+import { assertCount, assertPositive, received } from './parse.js';
+
+/** Who made a GPU. */
+export type DeviceVendor = 'nvidia' | 'amd' | 'other';
+
+/** The source that reported a GPU's memory. */
+export type DeviceSource = 'nvidia-smi' | 'rocm-smi' | 'systeminformation';
+
+/** The memory of one GPU this process can use. */
+export interface DeviceMemory {
+  /**
+   * The device's number among the visible devices, from 0: the number CUDA or HIP gives it (for
+   * NVIDIA, in nvidia-smi's PCI bus order, as with `CUDA_DEVICE_ORDER=PCI_BUS_ID`).
+   */
+  index: number;
+  /** The device's UUID (`GPU-…`), from nvidia-smi only; otherwise `null`. */
+  uuid: string | null;
+  /** The product name (`NVIDIA H100 80GB HBM3`), or rocm-smi's card name (`card0`). */
+  name: string;
+  /** Who made it. */
+  vendor: DeviceVendor;
+  /** Its memory, in bytes. */
+  totalBytes: number;
+  /** Its memory not in use now, in bytes; `null` where unknown (MIG, some drivers). */
+  freeBytes: number | null;
+  /** The source that reported it. */
+  source: DeviceSource;
+}
+
+/** The part of systeminformation that device detection uses. */
+export interface GraphicsInformationLike {
+  /** Resolves with an object whose `controllers` list the GPUs, with `vram` in MiB. */
+  graphics(): Promise<unknown>;
+}
+
+/** Where GPU memory is read from besides the tools on PATH; replace them in tests. */
+export interface DeviceProbes {
+  /** Loads systeminformation, whose `graphics()` is the last source. Default: a dynamic `import('systeminformation')`. */
+  loadSystemInformation?: (() => Promise<GraphicsInformationLike>) | undefined;
+}
+
+/** Options of {@link detectDeviceMemory}. `null` or `undefined` means "not given". */
+export interface DeviceOptions {
+  /** Time budget for the whole detection, tools included, in ms. Default: 5000. */
+  timeoutMs?: number | undefined;
+  /** How long free memory is reused before the tool is run again, in ms. Default: 1000. */
+  ttlMs?: number | undefined;
+  /** Detect again now, from the first source. Default: `false`. */
+  refresh?: boolean | undefined;
+  /** The environment: `PATH` (where the tools are looked up) and the `*_VISIBLE_DEVICES` variables. Default: `process.env`. */
+  env?: Record<string, string | undefined> | undefined;
+  /** Sources besides the tools. Each distinct object has its own cache. Default: systeminformation. */
+  probes?: DeviceProbes | undefined;
+}
+
+interface Resolved {
+  timeoutMs: number;
+  ttlMs: number;
+  refresh: boolean;
+  env: Env;
+  probes: DeviceProbes;
+}
+
+/** The devices a source reported, before visibility. */
+interface Answer {
+  source: DeviceSource;
+  devices: RawDevice[];
+}
+
+/** What one run of a source gave: devices, or nothing, and whether it hung. */
+interface Attempt {
+  devices: RawDevice[] | undefined;
+  timedOut: boolean;
+}
+
+interface CacheEntry {
+  /** The last answer; `null` until a source answers. */
+  answer: Answer | null;
+  /** When it was read (monotonic ms). */
+  readAt: number;
+  /** Runs in a row that gave no answer, for the backoff. */
+  failures: number;
+  /** The run in flight, shared by concurrent callers. */
+  pending: Promise<void> | undefined;
+}
+
+const log = logger('device');
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_TTL_MS = 1000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_RETRY_MS = 60_000;
+const GIB = 1024 ** 3;
+const NVIDIA_SMI_ARGS = [
+  '--query-gpu=index,uuid,name,memory.total,memory.free',
+  '--format=csv,noheader,nounits',
+] as const;
+const ROCM_SMI_ARGS = ['--showmeminfo', 'vram', '--json'] as const;
+
+const defaultProbes: DeviceProbes = {};
+const cache = new WeakMap<DeviceProbes, Map<string, CacheEntry>>();
+
+async function importSystemInformation(): Promise<GraphicsInformationLike> {
+  const module = await import('systeminformation');
+  return module.default ?? module;
+}
+
+function resolveOptions(options: DeviceOptions | null | undefined): Resolved {
+  if (options === null || options === undefined) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected \`options\` to be an object, got ${received(options)}`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const refresh = options.refresh ?? false;
+  const env = options.env ?? process.env;
+  const probes = options.probes ?? defaultProbes;
+  assertPositive('timeoutMs', timeoutMs);
+  if (timeoutMs > MAX_TIMER_MS) {
+    throw new RangeError(
+      `Expected \`timeoutMs\` to be at most ${MAX_TIMER_MS}, got ${received(timeoutMs)}`,
+    );
+  }
+  assertPositive('ttlMs', ttlMs, true);
+  if (typeof refresh !== 'boolean') {
+    throw new TypeError(`Expected \`refresh\` to be a boolean, got ${received(refresh)}`);
+  }
+  if (typeof env !== 'object' || Array.isArray(env)) {
+    throw new TypeError(`Expected \`env\` to be an object, got ${received(env)}`);
+  }
+  if (typeof probes !== 'object' || Array.isArray(probes)) {
+    throw new TypeError(`Expected \`probes\` to be an object, got ${received(probes)}`);
+  }
+  const load = probes.loadSystemInformation;
+  if (load !== undefined && typeof load !== 'function') {
+    throw new TypeError(
+      `Expected \`probes.loadSystemInformation\` to be a function, got ${received(load)}`,
+    );
+  }
+  return { timeoutMs, ttlMs, refresh, env, probes };
+}
+
+/** Runs nvidia-smi or rocm-smi from `env`'s PATH until `deadline`. Never rejects. */
+async function queryTool(
+  tool: 'nvidia-smi' | 'rocm-smi',
+  env: Env,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<Attempt> {
+  const started = performance.now();
+  const file = await findExecutable(tool, env);
+  if (file === undefined) {
+    log('%s: not found on PATH', tool);
+    return { devices: undefined, timedOut: false };
+  }
+  const args = tool === 'nvidia-smi' ? NVIDIA_SMI_ARGS : ROCM_SMI_ARGS;
+  const remaining = Math.max(1, deadline - performance.now());
+  const result = await runTool(file, args, env, remaining, signal);
+  const elapsed = (performance.now() - started).toFixed(2);
+  if (result.status !== 'ok') {
+    log('%s: %s (%s) after %s ms', tool, result.status, result.detail, elapsed);
+    return { devices: undefined, timedOut: result.status === 'timeout' };
+  }
+  const devices = (tool === 'nvidia-smi' ? parseNvidiaSmi : parseRocmSmi)(result.stdout);
+  if (devices === undefined)
+    log('%s: no device in its output %o', tool, result.stdout.slice(0, 200));
+  else log('%s: %d devices in %s ms', tool, devices.length, elapsed);
+  return { devices, timedOut: false };
+}
+
+/** systeminformation's `graphics()` until `deadline`. It cannot be killed: past it, it is left behind. */
+async function queryGraphics(probes: DeviceProbes, deadline: number): Promise<Attempt> {
+  const remaining = deadline - performance.now();
+  if (remaining <= 0) return { devices: undefined, timedOut: true };
+  const attempt = (async () => {
+    try {
+      const systemInformation = await (probes.loadSystemInformation ?? importSystemInformation)();
+      const devices = parseGraphics(await systemInformation.graphics());
+      log('systeminformation: %o devices', devices?.length);
+      return devices;
+    } catch (error) {
+      log('systeminformation: graphics() failed: %s', error);
+      return undefined;
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout('timeout'), remaining);
+  });
+  try {
+    const devices = await Promise.race([attempt, timeout]);
+    if (devices !== 'timeout') return { devices, timedOut: false };
+    log('systeminformation: no answer from graphics() within the time budget');
+    return { devices: undefined, timedOut: true };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Every source in order, within one time budget: nvidia-smi, rocm-smi (started together, since
+ * either may be slow; nvidia-smi's answer wins), then systeminformation, unless a tool hung:
+ * `graphics()` runs nvidia-smi itself, synchronously and without a time budget.
+ */
+async function detectAll({ env, probes, timeoutMs }: Resolved): Promise<Answer | null> {
+  const deadline = performance.now() + timeoutMs;
+  const rocmNotNeeded = new AbortController();
+  const rocm = queryTool('rocm-smi', env, deadline, rocmNotNeeded.signal);
+  const nvidia = await queryTool('nvidia-smi', env, deadline);
+  if (nvidia.devices !== undefined) {
+    rocmNotNeeded.abort();
+    return { source: 'nvidia-smi', devices: nvidia.devices };
+  }
+  const amd = await rocm;
+  if (amd.devices !== undefined) return { source: 'rocm-smi', devices: amd.devices };
+  if (nvidia.timedOut || amd.timedOut) {
+    log('a tool hung: systeminformation is not asked, since its graphics() would run nvidia-smi');
+    return null;
+  }
+  const graphics = await queryGraphics(probes, deadline);
+  return graphics.devices === undefined
+    ? null
+    : { source: 'systeminformation', devices: graphics.devices };
+}
+
+/** Runs the source that answered last again, for its free memory. */
+async function rerun(answer: Answer, { env, probes, timeoutMs }: Resolved): Promise<Answer | null> {
+  const deadline = performance.now() + timeoutMs;
+  const { source } = answer;
+  const attempt =
+    source === 'systeminformation'
+      ? await queryGraphics(probes, deadline)
+      : await queryTool(source, env, deadline);
+  return attempt.devices === undefined ? null : { source, devices: attempt.devices };
+}
+
+async function update(entry: CacheEntry, options: Resolved): Promise<void> {
+  const started = performance.now();
+  const previous = entry.answer;
+  let answer: Answer | null = null;
+  try {
+    answer =
+      previous === null || options.refresh
+        ? await detectAll(options)
+        : await rerun(previous, options);
+  } catch (error) {
+    log('detection failed: %s', error);
+  }
+  entry.failures = answer === null ? entry.failures + 1 : 0;
+  if (answer === null && previous !== null) {
+    // The devices stay known; what is free now is not.
+    log('%s gave no answer: keeping its devices, free memory unknown', previous.source);
+    answer = {
+      source: previous.source,
+      devices: previous.devices.map((device) => ({ ...device, freeBytes: null })),
+    };
+  }
+  entry.answer = answer;
+  entry.readAt = performance.now();
+  log(
+    '%s in %s ms',
+    answer === null
+      ? 'no source answered'
+      : `${answer.devices.length} devices from ${answer.source}`,
+    (entry.readAt - started).toFixed(2),
+  );
+}
+
+/** Whether the cached answer may be used without running a source. */
+function isFresh(entry: CacheEntry, ttlMs: number, now: number): boolean {
+  const { answer, failures } = entry;
+  // systeminformation without free figures has nothing to refresh: its answer holds.
+  if (
+    failures === 0 &&
+    answer?.source === 'systeminformation' &&
+    answer.devices.every((device) => device.freeBytes === null)
+  ) {
+    return true;
+  }
+  const wait =
+    failures === 0 ? ttlMs : Math.min(ttlMs * 2 ** (failures - 1), Math.max(ttlMs, MAX_RETRY_MS));
+  return now - entry.readAt < wait;
+}
+
+function entryFor({ env, probes }: Resolved): CacheEntry {
+  let entries = cache.get(probes);
+  if (entries === undefined) {
+    entries = new Map();
+    cache.set(probes, entries);
+  }
+  const key = `${envValue(env, 'PATH')}\0${envValue(env, 'PATHEXT')}`;
+  let entry = entries.get(key);
+  if (entry === undefined) {
+    if (entries.size >= 64) entries.clear();
+    entry = { answer: null, readAt: Number.NEGATIVE_INFINITY, failures: 0, pending: undefined };
+    entries.set(key, entry);
+  }
+  return entry;
+}
+
+/**
+ * Detects the memory of the GPUs this process can use: `nvidia-smi`, then `rocm-smi`, then
+ * systeminformation's `graphics()`. Only devices made visible by `CUDA_VISIBLE_DEVICES` (NVIDIA)
+ * and `ROCR_VISIBLE_DEVICES` / `HIP_VISIBLE_DEVICES` (AMD) are listed, numbered as the runtime
+ * numbers them.
+ *
+ * The tools are looked up on the `PATH` of `env` and run asynchronously within `timeoutMs`; a
+ * missing tool, a non-zero exit or output without a device moves on to the next source. A tool
+ * still running past the budget is killed with every process it started, and systeminformation
+ * is then not asked. The device list is kept for the process; free memory is read again at most
+ * once per `ttlMs`. Concurrent calls share one run; when no source answered (each failed, or a
+ * tool hung), detection is retried after `ttlMs`, backing off up to a minute.
+ *
+ * @param options - Time budget, cache, environment and probes; see {@link DeviceOptions}.
+ * @returns The visible devices, by `index`; `[]` when there is none or nothing answered. Never
+ * rejects for a failing source.
+ * @throws TypeError or RangeError, for an option of the wrong type or range, before anything runs.
+ * @example
+ * ```ts
+ * const gpus = await detectDeviceMemory();
+ * gpus[0]?.totalBytes; // 85520809984 on an H100 80GB; undefined without a GPU
+ * const hidden = await detectDeviceMemory({ env: { ...process.env, CUDA_VISIBLE_DEVICES: '' } });
+ * ```
+ */
+export async function detectDeviceMemory(options?: DeviceOptions | null): Promise<DeviceMemory[]> {
+  const resolved = resolveOptions(options);
+  const entry = entryFor(resolved);
+  if (
+    entry.pending === undefined &&
+    (resolved.refresh || !isFresh(entry, resolved.ttlMs, performance.now()))
+  ) {
+    entry.pending = update(entry, resolved).finally(() => {
+      entry.pending = undefined;
+    });
+  }
+  if (entry.pending !== undefined) await entry.pending;
+  return entry.answer === null
+    ? []
+    : visibleDevices(entry.answer.devices, entry.answer.source, resolved.env);
+}
+
+/**
+ * Finds the device numbered `device` among `devices` (from {@link detectDeviceMemory}).
+ *
+ * @param devices - The visible devices.
+ * @param device - The `index` of the wanted device.
+ * @returns The device.
+ * @throws TypeError when `device` is not a number; RangeError when it is not a non-negative
+ * integer or no visible device has that index (the message lists the visible ones).
+ * @example
+ * ```ts
+ * const gpu = findDevice(await detectDeviceMemory(), 0);
+ * ```
+ */
+export function findDevice(devices: readonly DeviceMemory[], device: number): DeviceMemory {
+  assertCount('device', device);
+  const found = devices.find((candidate) => candidate.index === device);
+  if (found !== undefined) return found;
+  const visible =
+    devices.length === 0
+      ? 'no GPU is visible'
+      : `visible: ${devices
+          .map(
+            ({ index, name, totalBytes }) =>
+              `${index} (${name}, ${(totalBytes / GIB).toFixed(2)} GB)`,
+          )
+          .join(', ')}`;
+  throw new RangeError(
+    `Expected \`device\` to be the index of a visible GPU, got ${device}; ${visible}`,
+  );
+}

@@ -1,0 +1,513 @@
+// Fake nvidia-smi and rocm-smi shell scripts, first (and alone) on the PATH given through `env`:
+// nothing here depends on the GPUs, drivers or tools of the machine that runs the tests. The
+// scripts need a POSIX shell; the parsers behind them are tested on plain strings everywhere.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runTool } from '../src/deviceSources.js';
+import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
+import { isRunning, MIB, makeBin, runsIn, writeScript } from './helpers.js';
+
+const posix = it.skipIf(process.platform === 'win32');
+
+const H100 = 'NVIDIA H100 80GB HBM3';
+const UUID0 = 'GPU-5d3c0f6a-7b2e-4c1d-9a8f-0123456789ab';
+const UUID1 = 'GPU-5d3c77aa-0000-4c1d-9a8f-0123456789ab';
+const DRIVER_ERROR =
+  "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
+const ROCM_JSON = JSON.stringify({
+  card0: { 'VRAM Total Memory (B)': '68702699520', 'VRAM Total Used Memory (B)': '10485760' },
+});
+
+/** A script that prints `lines`, appending one line to `counter` (if given) per run. */
+function printing(lines: string[], counter?: string): string {
+  const count = counter === undefined ? '' : `echo run >> '${counter}'\n`;
+  return `${count}cat <<'EOF'\n${lines.join('\n')}\nEOF`;
+}
+
+/** A script that starts a child that sleeps, records both pids, and waits. */
+function hanging(pidFile: string): string {
+  return `sleep 30 &\necho "$$ $!" > '${pidFile}'\nwait`;
+}
+
+/** Probes whose `graphics()` answers `data` (or rejects with it when it is an Error), counting calls. */
+function graphicsProbes(data: unknown = { controllers: [] }): DeviceProbes & {
+  calls: { graphics: number };
+} {
+  const calls = { graphics: 0 };
+  return {
+    calls,
+    loadSystemInformation: async () => ({
+      graphics: async () => {
+        calls.graphics += 1;
+        if (data instanceof Error) throw data;
+        return data;
+      },
+    }),
+  };
+}
+
+async function pidsIn(file: string): Promise<number[]> {
+  await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toMatch(/^\d+ \d+\n/), {
+    timeout: 5000,
+    interval: 10,
+  });
+  return readFileSync(file, 'utf8').trim().split(' ').map(Number);
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('nvidia-smi', () => {
+  posix('reports one GPU, asked with the documented query, memory in MiB', async () => {
+    const bin = makeBin();
+    writeScript(
+      join(bin, 'nvidia-smi'),
+      `echo "$@" > '${bin}/args'\necho "0, ${UUID0}, ${H100}, 81559, 80435"`,
+    );
+    const probes = graphicsProbes();
+    expect(await detectDeviceMemory({ env: { PATH: bin }, probes })).toEqual([
+      {
+        index: 0,
+        uuid: UUID0,
+        name: H100,
+        vendor: 'nvidia',
+        totalBytes: 81559 * MIB,
+        freeBytes: 80435 * MIB,
+        source: 'nvidia-smi',
+      },
+    ]);
+    expect(readFileSync(join(bin, 'args'), 'utf8')).toBe(
+      '--query-gpu=index,uuid,name,memory.total,memory.free --format=csv,noheader,nounits\n',
+    );
+    expect(probes.calls.graphics).toBe(0);
+  });
+
+  posix('reports eight GPUs', async () => {
+    const lines = Array.from(
+      { length: 8 },
+      (_, i) => `${i}, GPU-${i}0000000-0000-0000-0000-000000000000, ${H100}, 81559, ${80000 + i}`,
+    );
+    const devices = await detectDeviceMemory({
+      env: { PATH: makeBin({ 'nvidia-smi': printing(lines) }) },
+      probes: graphicsProbes(),
+    });
+    expect(devices.map(({ index, freeBytes }) => [index, freeBytes])).toEqual(
+      lines.map((_, i) => [i, (80000 + i) * MIB]),
+    );
+  });
+
+  posix('gives null, never NaN, for [N/A] fields of MIG devices', async () => {
+    const bin = makeBin({
+      'nvidia-smi': printing([
+        `0, ${UUID0}, NVIDIA A100-SXM4-40GB, 40960, [N/A]`,
+        `1, [N/A], NVIDIA A100-SXM4-40GB, [N/A], [N/A]`,
+      ]),
+    });
+    const devices = await detectDeviceMemory({ env: { PATH: bin }, probes: graphicsProbes() });
+    // Device 1's total is unknown: it is left out, and device 0 keeps its number.
+    expect(devices).toEqual([
+      {
+        index: 0,
+        uuid: UUID0,
+        name: 'NVIDIA A100-SXM4-40GB',
+        vendor: 'nvidia',
+        totalBytes: 40960 * MIB,
+        freeBytes: null,
+        source: 'nvidia-smi',
+      },
+    ]);
+  });
+
+  posix('lists only the devices CUDA_VISIBLE_DEVICES shows, from one run of the tool', async () => {
+    const bin = makeBin();
+    const counter = join(bin, 'runs');
+    writeScript(
+      join(bin, 'nvidia-smi'),
+      printing([`0, ${UUID0}, ${H100}, 81559, 100`, `1, ${UUID1}, ${H100}, 81559, 200`], counter),
+    );
+    const probes = graphicsProbes();
+    const uuids = async (visible: string | undefined) =>
+      (
+        await detectDeviceMemory({
+          env: { PATH: bin, CUDA_VISIBLE_DEVICES: visible },
+          probes,
+          ttlMs: 60_000,
+        })
+      ).map(({ index, uuid }) => `${index}:${uuid?.slice(0, 12)}`);
+    expect(await uuids(undefined)).toEqual(['0:GPU-5d3c0f6a', '1:GPU-5d3c77aa']);
+    expect(await uuids('1')).toEqual(['0:GPU-5d3c77aa']);
+    expect(await uuids('1,0')).toEqual(['0:GPU-5d3c77aa', '1:GPU-5d3c0f6a']);
+    expect(await uuids(UUID0)).toEqual(['0:GPU-5d3c0f6a']);
+    expect(await uuids('GPU-5d3c7')).toEqual(['0:GPU-5d3c77aa']);
+    expect(await uuids('GPU-5d3c')).toEqual([]); // a prefix of both: not unique
+    expect(await uuids('')).toEqual([]);
+    expect(await uuids('-1')).toEqual([]);
+    expect(await uuids('0,7,1')).toEqual(['0:GPU-5d3c0f6a']);
+    expect(runsIn(counter)).toBe(1);
+  });
+
+  posix('moves on after exit 9, the driver error, to rocm-smi, then to graphics()', async () => {
+    const failing = `echo "${DRIVER_ERROR}"\nexit 9`;
+    const withRocm = makeBin({ 'nvidia-smi': failing, 'rocm-smi': printing([ROCM_JSON]) });
+    expect(
+      await detectDeviceMemory({ env: { PATH: withRocm }, probes: graphicsProbes() }),
+    ).toMatchObject([{ index: 0, name: 'card0', vendor: 'amd', source: 'rocm-smi' }]);
+
+    const probes = graphicsProbes({
+      controllers: [{ vendor: 'NVIDIA Corporation', model: 'Tesla T4', vram: 15360 }],
+    });
+    expect(
+      await detectDeviceMemory({ env: { PATH: makeBin({ 'nvidia-smi': failing }) }, probes }),
+    ).toEqual([
+      {
+        index: 0,
+        uuid: null,
+        name: 'Tesla T4',
+        vendor: 'nvidia',
+        totalBytes: 15360 * MIB,
+        freeBytes: null,
+        source: 'systeminformation',
+      },
+    ]);
+    expect(probes.calls.graphics).toBe(1);
+  });
+
+  posix('moves on from garbage output, and from a tool killed by a signal', async () => {
+    const bin = makeBin({
+      'nvidia-smi': printing(['Segmentation fault (core dumped)', '\u0000\u00ff garbage']),
+      'rocm-smi': 'kill -SEGV $$',
+    });
+    const probes = graphicsProbes(new Error('graphics() failed'));
+    expect(await detectDeviceMemory({ env: { PATH: bin }, probes })).toEqual([]);
+    expect(probes.calls.graphics).toBe(1);
+  });
+
+  posix('moves on from a tool that fails with a message on stderr', async () => {
+    const bin = makeBin({
+      'nvidia-smi': `echo "${DRIVER_ERROR}" >&2\nexit 9`,
+      'rocm-smi': 'echo "ERROR: No AMD GPUs specified" >&2\nexit 2',
+    });
+    const probes = graphicsProbes({
+      controllers: [{ vendor: 'NVIDIA', model: 'T4', vram: 15360 }],
+    });
+    const devices = await detectDeviceMemory({ env: { PATH: bin }, probes });
+    expect(devices.map((device) => device.source)).toEqual(['systeminformation']);
+  });
+
+  posix('kills a tool that floods its output, and moves on', async () => {
+    const bin = makeBin({
+      'nvidia-smi': 'yes 0123456789abcdef',
+      'rocm-smi': printing([ROCM_JSON]),
+    });
+    const devices = await detectDeviceMemory({ env: { PATH: bin }, probes: graphicsProbes() });
+    expect(devices.map((device) => device.source)).toEqual(['rocm-smi']);
+  });
+});
+
+describe('rocm-smi', () => {
+  posix('reports AMD GPUs in bytes, free memory as total minus used', async () => {
+    const bin = makeBin();
+    writeScript(join(bin, 'rocm-smi'), `echo "$@" > '${bin}/args'\n${printing([ROCM_JSON])}`);
+    const probes = graphicsProbes();
+    expect(await detectDeviceMemory({ env: { PATH: bin }, probes })).toEqual([
+      {
+        index: 0,
+        uuid: null,
+        name: 'card0',
+        vendor: 'amd',
+        totalBytes: 68702699520,
+        freeBytes: 68702699520 - 10485760,
+        source: 'rocm-smi',
+      },
+    ]);
+    expect(readFileSync(join(bin, 'args'), 'utf8')).toBe('--showmeminfo vram --json\n');
+    expect(probes.calls.graphics).toBe(0);
+  });
+
+  posix('lists only the devices HIP_VISIBLE_DEVICES and ROCR_VISIBLE_DEVICES show', async () => {
+    const cards = JSON.stringify({
+      card0: { 'VRAM Total Memory (B)': '1073741824' },
+      card1: { 'VRAM Total Memory (B)': '2147483648' },
+    });
+    const env = { PATH: makeBin({ 'rocm-smi': printing([cards]) }) };
+    const probes = graphicsProbes();
+    const names = async (extra: Record<string, string>) =>
+      (await detectDeviceMemory({ env: { ...env, ...extra }, probes })).map((d) => d.name);
+    expect(await names({})).toEqual(['card0', 'card1']);
+    expect(await names({ HIP_VISIBLE_DEVICES: '1' })).toEqual(['card1']);
+    expect(await names({ ROCR_VISIBLE_DEVICES: '1,0', HIP_VISIBLE_DEVICES: '1' })).toEqual([
+      'card0',
+    ]);
+    expect(await names({ ROCR_VISIBLE_DEVICES: '' })).toEqual([]);
+    expect(await names({ CUDA_VISIBLE_DEVICES: '' })).toEqual(['card0', 'card1']);
+  });
+});
+
+describe('no tool at all', () => {
+  posix('asks graphics() when PATH holds neither tool', async () => {
+    const probes = graphicsProbes({
+      controllers: [
+        {
+          vendor: 'Advanced Micro Devices, Inc. [AMD/ATI]',
+          model: 'Radeon Pro W7900',
+          vram: 49152,
+        },
+      ],
+    });
+    expect(await detectDeviceMemory({ env: { PATH: makeBin() }, probes })).toMatchObject([
+      { index: 0, vendor: 'amd', totalBytes: 48 * 1024 * MIB, source: 'systeminformation' },
+    ]);
+  });
+
+  it('resolves [] with an empty PATH, no PATH, and a graphics() that finds nothing or fails', async () => {
+    expect(await detectDeviceMemory({ env: { PATH: '' }, probes: graphicsProbes() })).toEqual([]);
+    expect(
+      await detectDeviceMemory({ env: {}, probes: graphicsProbes(new Error('lspci')) }),
+    ).toEqual([]);
+    const failingLoad: DeviceProbes = {
+      loadSystemInformation: () => Promise.reject(new Error('Cannot find module')),
+    };
+    expect(await detectDeviceMemory({ env: {}, probes: failingLoad })).toEqual([]);
+  });
+
+  posix(
+    'skips files that are not executable, folders, and relative or empty PATH entries',
+    async () => {
+      const bin = makeBin({ 'rocm-smi': printing([ROCM_JSON]) });
+      writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\necho "0, ${UUID0}, ${H100}, 1, 1"\n`);
+      const folders = makeBin();
+      mkdirSync(join(folders, 'nvidia-smi'));
+      // A relative entry would be searched from the working directory: it is never searched.
+      const scratch = fileURLToPath(new URL('./.tmp/', import.meta.url));
+      mkdirSync(scratch, { recursive: true });
+      const here = mkdtempSync(join(scratch, 'bin-'));
+      writeScript(join(here, 'nvidia-smi'), printing([`0, ${UUID0}, ${H100}, 1, 1`]));
+      const devices = await detectDeviceMemory({
+        env: { PATH: ['', relative(process.cwd(), here), folders, bin].join(':') },
+        probes: graphicsProbes(),
+      });
+      rmSync(here, { recursive: true, force: true });
+      expect(devices.map((device) => device.source)).toEqual(['rocm-smi']);
+    },
+  );
+});
+
+describe('a tool that hangs', () => {
+  posix('is killed with its children at the time budget, and graphics() is not asked', async () => {
+    const bin = makeBin();
+    const pidFile = join(bin, 'pids');
+    writeScript(join(bin, 'nvidia-smi'), hanging(pidFile));
+    const probes = graphicsProbes({
+      controllers: [{ vendor: 'NVIDIA', model: 'T4', vram: 15360 }],
+    });
+    const started = performance.now();
+    const pending = detectDeviceMemory({ env: { PATH: bin }, probes, timeoutMs: 500 });
+    const pids = await pidsIn(pidFile);
+    for (const pid of pids) expect(isRunning(pid)).toBe(true);
+    expect(await pending).toEqual([]);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(490);
+    expect(elapsed).toBeLessThan(600);
+    expect(probes.calls.graphics).toBe(0);
+    await vi.waitFor(() => {
+      for (const pid of pids) expect(isRunning(pid), `process ${pid}`).toBe(false);
+    });
+  });
+
+  posix("gives rocm-smi's answer when nvidia-smi hangs", async () => {
+    const bin = makeBin({ 'rocm-smi': printing([ROCM_JSON]) });
+    writeScript(join(bin, 'nvidia-smi'), hanging(join(bin, 'pids')));
+    const probes = graphicsProbes();
+    const started = performance.now();
+    const devices = await detectDeviceMemory({ env: { PATH: bin }, probes, timeoutMs: 400 });
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(devices.map((device) => device.source)).toEqual(['rocm-smi']);
+    expect(probes.calls.graphics).toBe(0);
+  });
+
+  posix('is killed as soon as another tool answers first', async () => {
+    const bin = makeBin();
+    const pidFile = join(bin, 'pids');
+    writeScript(join(bin, 'rocm-smi'), hanging(pidFile));
+    // nvidia-smi answers once rocm-smi has started its child.
+    writeScript(
+      join(bin, 'nvidia-smi'),
+      `while [ ! -s '${pidFile}' ]; do sleep 0.02; done\necho "0, ${UUID0}, ${H100}, 81559, 1"`,
+    );
+    const started = performance.now();
+    const devices = await detectDeviceMemory({
+      env: { PATH: bin },
+      probes: graphicsProbes(),
+      timeoutMs: 10_000,
+    });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(devices.map((device) => device.source)).toEqual(['nvidia-smi']);
+    const pids = await pidsIn(pidFile);
+    await vi.waitFor(() => {
+      for (const pid of pids) expect(isRunning(pid), `process ${pid}`).toBe(false);
+    });
+  });
+});
+
+describe('graphics()', () => {
+  it('gets what is left of the time budget, and an answer past it is not awaited', async () => {
+    const probes: DeviceProbes = {
+      loadSystemInformation: async () => ({ graphics: () => new Promise(() => {}) }),
+    };
+    const started = performance.now();
+    expect(await detectDeviceMemory({ env: {}, probes, timeoutMs: 200 })).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('runTool', () => {
+  it('spawns nothing for a signal that has already aborted', async () => {
+    const signal = AbortSignal.abort();
+    expect(await runTool(process.execPath, ['-e', ''], {}, 1000, signal)).toMatchObject({
+      status: 'cancelled',
+    });
+  });
+
+  it('resolves, never rejects, when the tool cannot be started', async () => {
+    expect(await runTool(process.execPath, ['nul\u0000byte'], {}, 1000)).toMatchObject({
+      status: 'failed',
+    });
+    expect(await runTool(join(makeBin(), 'missing'), [], {}, 1000)).toMatchObject({
+      status: 'failed',
+      detail: expect.stringMatching(/ENOENT/),
+    });
+  });
+
+  it('gives the output of a tool that exits 0', async () => {
+    expect(
+      await runTool(
+        process.execPath,
+        ['-e', 'console.log(process.env.GREETING)'],
+        { GREETING: 'hi' },
+        10_000,
+      ),
+    ).toEqual({ status: 'ok', stdout: 'hi\n' });
+  });
+});
+
+describe('the cache', () => {
+  posix('runs the tool once for concurrent calls', async () => {
+    const bin = makeBin();
+    const counter = join(bin, 'runs');
+    writeScript(
+      join(bin, 'nvidia-smi'),
+      `echo run >> '${counter}'\nsleep 0.2\necho "0, ${UUID0}, ${H100}, 81559, 80435"`,
+    );
+    const probes = graphicsProbes();
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => detectDeviceMemory({ env: { PATH: bin }, probes })),
+    );
+    expect(runsIn(counter)).toBe(1);
+    for (const devices of results) expect(devices).toEqual(results[0]);
+    expect(results[0]).toHaveLength(1);
+  });
+
+  posix('keeps the devices, and reads free memory again once per ttlMs', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const bin = makeBin();
+    const counter = join(bin, 'runs');
+    const free = join(bin, 'free');
+    const tool = join(bin, 'nvidia-smi');
+    const answering = `echo run >> '${counter}'\necho "0, ${UUID0}, ${H100}, 81559, $(cat '${free}')"`;
+    writeScript(tool, answering);
+    writeFileSync(free, '80000');
+    const probes = graphicsProbes();
+    const detect = async (options: { ttlMs?: number; refresh?: boolean } = {}) => {
+      const [device] = await detectDeviceMemory({ env: { PATH: bin }, probes, ...options });
+      return [runsIn(counter), device?.freeBytes === null ? null : (device?.freeBytes ?? 0) / MIB];
+    };
+
+    expect(await detect()).toEqual([1, 80000]);
+    writeFileSync(free, '70000');
+    vi.advanceTimersByTime(999);
+    expect(await detect()).toEqual([1, 80000]);
+    vi.advanceTimersByTime(1);
+    expect(await detect()).toEqual([2, 70000]);
+    writeFileSync(free, '60000');
+    expect(await detect({ refresh: true })).toEqual([3, 60000]);
+    expect(await detect({ ttlMs: 0 })).toEqual([4, 60000]);
+
+    // A failed run keeps the devices, with free memory unknown, and is retried, backing off.
+    writeScript(tool, `echo run >> '${counter}'\necho "${DRIVER_ERROR}"\nexit 9`);
+    vi.advanceTimersByTime(1000);
+    expect(await detect()).toEqual([5, null]);
+    vi.advanceTimersByTime(999);
+    expect(await detect()).toEqual([5, null]);
+    vi.advanceTimersByTime(1);
+    expect(await detect()).toEqual([6, null]);
+    vi.advanceTimersByTime(1999);
+    expect(await detect()).toEqual([6, null]);
+    vi.advanceTimersByTime(1);
+    expect(await detect()).toEqual([7, null]);
+
+    writeScript(tool, answering);
+    vi.advanceTimersByTime(4000);
+    expect(await detect()).toEqual([8, 60000]);
+    vi.advanceTimersByTime(1000);
+    expect(await detect()).toEqual([9, 60000]);
+  });
+
+  posix('retries a run that found nothing, and keeps an answer of no GPU', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const bin = makeBin();
+    const failing = graphicsProbes(new Error('lspci: not found'));
+    expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toEqual([]);
+    expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toEqual([]);
+    expect(failing.calls.graphics).toBe(1);
+    writeScript(join(bin, 'nvidia-smi'), printing([`0, ${UUID0}, ${H100}, 81559, 1`]));
+    vi.advanceTimersByTime(1000);
+    expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toHaveLength(1);
+
+    const none = graphicsProbes({ controllers: [] });
+    const empty = makeBin();
+    expect(await detectDeviceMemory({ env: { PATH: empty }, probes: none })).toEqual([]);
+    vi.advanceTimersByTime(3_600_000);
+    expect(await detectDeviceMemory({ env: { PATH: empty }, probes: none })).toEqual([]);
+    expect(none.calls.graphics).toBe(1);
+    await detectDeviceMemory({ env: { PATH: empty }, probes: none, refresh: true });
+    expect(none.calls.graphics).toBe(2);
+  });
+
+  it('reads graphics() again for free memory only when it reports some', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const probes = graphicsProbes({
+      controllers: [{ vendor: 'NVIDIA', model: 'RTX 4090', vram: 24564, memoryFree: 20000 }],
+    });
+    const [device] = await detectDeviceMemory({ env: {}, probes });
+    expect(device?.freeBytes).toBe(20000 * MIB);
+    vi.advanceTimersByTime(1000);
+    await detectDeviceMemory({ env: {}, probes });
+    expect(probes.calls.graphics).toBe(2);
+  });
+});
+
+describe('import', () => {
+  posix('spawns nothing', async () => {
+    const bin = makeBin();
+    const runs = { 'nvidia-smi': join(bin, 'nvidia-runs'), 'rocm-smi': join(bin, 'rocm-runs') };
+    writeScript(
+      join(bin, 'nvidia-smi'),
+      printing([`0, ${UUID0}, ${H100}, 1, 1`], runs['nvidia-smi']),
+    );
+    writeScript(join(bin, 'rocm-smi'), printing([ROCM_JSON], runs['rocm-smi']));
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(dist)});`],
+      { env: { ...process.env, PATH: bin } },
+    );
+    expect([runsIn(runs['nvidia-smi']), runsIn(runs['rocm-smi'])]).toEqual([0, 0]);
+    // The same scripts do run when asked: the count above is not 0 for want of a working tool.
+    await detectDeviceMemory({ env: { PATH: bin }, probes: graphicsProbes() });
+    expect(runsIn(runs['nvidia-smi'])).toBe(1);
+  });
+});
