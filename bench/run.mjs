@@ -55,7 +55,7 @@ rmSync(scratch, { recursive: true, force: true });
 // Warm calls: each sample runs a batch, so that sub-microsecond calls are above the timer's grain.
 const api = await import(dist);
 const { memoryPolls } = await import(new URL('../dist/watch.js', import.meta.url).href);
-const poll = await memoryPolls({}, 10);
+const { next: poll } = await memoryPolls({}, 10);
 const si = (await import('systeminformation')).default;
 await api.detectMemory();
 api.detectMemorySync();

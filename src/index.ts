@@ -47,6 +47,8 @@ export {
 export {
   type MemoryEvent,
   type MemoryWatch,
+  type PlanWatchOptions,
   type WatchOptions,
   watchMemory,
+  watchNlsqStrategy,
 } from './watch.js';

@@ -173,6 +173,11 @@ function prepare(nPoints: number, nParams: number, value: unknown): Resolved {
   };
 }
 
+/** Checks sizes and options as the planning functions do, without planning or detecting. */
+export function assertPlanInput(nPoints: number, nParams: number, options: unknown): void {
+  prepare(nPoints, nParams, options);
+}
+
 /** `1,234,567`, whatever the locale. */
 function grouped(value: number): string {
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

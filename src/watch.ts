@@ -7,6 +7,7 @@ import {
   type Polled,
 } from './memoryDetect.js';
 import { assertPositive, received } from './parse.js';
+import { assertPlanInput, type FitPlan, type PlanOptions, planNlsqFitSync } from './plan.js';
 import {
   EVENT_KEYS,
   type EventCounts,
@@ -15,6 +16,7 @@ import {
   readPressure,
   watchedDirectory,
 } from './pressure.js';
+import { getAdaptiveMemoryThresholdSync } from './threshold.js';
 
 /** Options of {@link watchMemory}: how often to look, when to stop, and what counts as pressure. */
 export interface WatchOptions extends DetectOptions {
@@ -25,6 +27,9 @@ export interface WatchOptions extends DetectOptions {
   /** The PSI `avg10` percentage, of `some` or `full`, that counts as pressure. Default: 10. */
   pressureThreshold?: number | null;
 }
+
+/** Options of {@link watchNlsqStrategy}: those of {@link planNlsqFit} and of {@link watchMemory}. */
+export interface PlanWatchOptions extends PlanOptions, WatchOptions {}
 
 /** A change in the memory this process may use, with a fresh report. */
 export type MemoryEvent =
@@ -189,16 +194,18 @@ class Differ {
 }
 
 /**
- * An async iterator over values pushed by `start`, ended by `close()`, `return()` (a `break`)
- * or the signal. Timers made by `start` must be unref'd; `stop` clears them.
+ * An async iterator over values pushed by `start`, ended by `close()`, `return()` (a `break`),
+ * the signal, or a failure (the next `next()` rejects with it). Timers made by `start` must be
+ * unref'd; the function it returns clears them.
  */
 export function iterate<T>(
   signal: AbortSignal | undefined,
-  start: (push: (value: T) => void) => () => void,
+  start: (push: (value: T) => void, fail: (error: unknown) => void) => () => void,
 ): MemoryWatch<T> {
   const queue: T[] = [];
-  const waiting: ((result: IteratorResult<T, undefined>) => void)[] = [];
+  const waiting: [(result: IteratorResult<T, undefined>) => void, (error: unknown) => void][] = [];
   let closed = false;
+  let failure: { error: unknown } | undefined;
   let stop: (() => void) | undefined;
   const close = (): void => {
     if (closed) return;
@@ -206,24 +213,36 @@ export function iterate<T>(
     signal?.removeEventListener('abort', close);
     stop?.();
     queue.length = 0;
-    for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+    for (const [resolve] of waiting.splice(0)) resolve({ value: undefined, done: true });
   };
   const push = (value: T): void => {
     if (closed) return;
-    const resolve = waiting.shift();
-    if (resolve === undefined) queue.push(value);
-    else resolve({ value, done: false });
+    const waiter = waiting.shift();
+    if (waiter === undefined) queue.push(value);
+    else waiter[0]({ value, done: false });
+  };
+  const fail = (error: unknown): void => {
+    if (closed) return;
+    const waiter = waiting.shift();
+    if (waiter === undefined) failure = { error };
+    else waiter[1](error);
+    close();
   };
   if (signal?.aborted === true) closed = true;
   else {
     signal?.addEventListener('abort', close, { once: true });
-    stop = start(push);
+    stop = start(push, fail);
   }
   const watch: MemoryWatch<T> = {
     next: () => {
       if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
+      if (failure !== undefined) {
+        const { error } = failure;
+        failure = undefined;
+        return Promise.reject(error);
+      }
       if (closed) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => waiting.push(resolve));
+      return new Promise((resolve, reject) => waiting.push([resolve, reject]));
     },
     return: () => {
       close();
@@ -256,25 +275,115 @@ export function iterate<T>(
  * ```
  */
 export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEvent> {
-  const checked = checkOptions(options);
-  const { intervalMs, signal, pressureThreshold } = resolveWatchOptions(checked);
+  const { watch, detect } = splitOptions(options);
+  return poll<MemoryEvent>(watch, detect, (events, push) => {
+    for (const event of events) push(event);
+  });
+}
+
+/**
+ * Watches the plan of a long fit: yields the current {@link FitPlan} first, then a new one each
+ * time a change of the memory (see {@link watchMemory}) changes the strategy or the chunk size,
+ * not when only the threshold moves. Plans are made from each poll's report, without detecting
+ * again. A plan that cannot be made any more (not even one point fits) ends the watch: the next
+ * `next()` rejects with its RangeError.
+ *
+ * @param nPoints - Number of data points, a non-negative integer.
+ * @param nParams - Number of fit parameters, a non-negative integer.
+ * @param options - Those of {@link planNlsqFit} and of {@link watchMemory}; `null` means "not given".
+ * @returns An async iterator of frozen plans, with `close()`.
+ * @throws TypeError or RangeError for bad sizes or options, at the call, before any timer.
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * for await (const plan of watchNlsqStrategy(23_000_000, 53, { signal: ac.signal })) {
+ *   resizeChunks(plan.chunkPoints); // a new plan each time the budget moves it
+ * }
+ * ```
+ */
+export function watchNlsqStrategy(
+  nPoints: number,
+  nParams: number,
+  options?: PlanWatchOptions | null,
+): MemoryWatch<FitPlan> {
+  const { watch, detect } = splitOptions(options);
+  assertPlanInput(nPoints, nParams, detect);
+  const given = detect.totalMemoryBytes ?? undefined;
+  // Checks the fraction and the basis now: later plans get a budget and need no detection.
+  getAdaptiveMemoryThresholdSync({ ...detect, totalMemoryBytes: given ?? 1 });
+  let last: FitPlan | undefined;
+  const planFor = (report: MemoryReport | null, push: (plan: FitPlan) => void): void => {
+    const budget =
+      given ??
+      (detect.basis === 'available' ? report?.availableBytes : undefined) ??
+      report?.totalBytes;
+    // Nothing known: the plan detects (and falls back) as planNlsqFitSync does.
+    const plan = planNlsqFitSync(
+      nPoints,
+      nParams,
+      budget === undefined ? detect : { ...detect, totalMemoryBytes: budget },
+    );
+    const changed =
+      last === undefined ||
+      plan.decision.strategy !== last.decision.strategy ||
+      plan.chunkPoints !== last.chunkPoints;
+    if (!changed) return;
+    last = plan;
+    push(plan);
+  };
+  return poll<FitPlan>(
+    watch,
+    detect,
+    (events, push) => {
+      const latest = events.at(-1);
+      if (latest !== undefined) planFor(latest.report, push);
+    },
+    planFor,
+  );
+}
+
+/** The watch's own options, checked, and the rest. */
+function splitOptions<T extends WatchOptions>(
+  options: T | null | undefined,
+): { watch: ResolvedWatch; detect: Omit<T, keyof ResolvedWatch> } {
+  const checked = checkOptions(options) as T;
   const { intervalMs: _i, signal: _s, pressureThreshold: _p, ...detect } = checked;
+  return { watch: resolveWatchOptions(checked), detect };
+}
+
+/**
+ * Polls every `intervalMs` until the watch ends; `first` sees the first report, `changed` the
+ * events of each poll. Options are checked at once, before any timer.
+ */
+function poll<T>(
+  { intervalMs, signal, pressureThreshold }: ResolvedWatch,
+  detect: DetectOptions,
+  changed: (events: MemoryEvent[], push: (value: T) => void) => void,
+  first?: (report: MemoryReport | null, push: (value: T) => void) => void,
+): MemoryWatch<T> {
   const polling = signal?.aborted === true ? undefined : memoryPolls(detect, pressureThreshold);
-  return iterate<MemoryEvent>(signal, (push) => {
+  return iterate<T>(signal, (push, fail) => {
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
-    const schedule = (poll: () => MemoryEvent[]): void => {
+    const schedule = (next: () => MemoryEvent[]): void => {
       timer = setTimeout(() => {
-        for (const event of poll()) push(event);
-        schedule(poll);
+        try {
+          changed(next(), push);
+          schedule(next);
+        } catch (error) {
+          fail(error);
+        }
       }, intervalMs).unref();
     };
-    polling?.then(
-      (poll) => {
-        if (!stopped) schedule(poll);
-      },
-      (error: unknown) => log('watch could not start: %s', error),
-    );
+    polling?.then(({ report, next }) => {
+      if (stopped) return;
+      try {
+        first?.(report, push);
+        schedule(next);
+      } catch (error) {
+        fail(error);
+      }
+    }, fail);
     return () => {
       stopped = true;
       clearTimeout(timer);
@@ -289,11 +398,12 @@ export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEv
 export function memoryPolls(
   detect: DetectOptions,
   pressureThreshold: number,
-): Promise<() => MemoryEvent[]> {
+): Promise<{ report: MemoryReport | null; next: () => MemoryEvent[] }> {
   const polling = memoryPoller(detect);
   const fsRoot = detect.fsRoot ?? '/';
   return polling.then((poll) => {
-    const differ = new Differ(poll(), fsRoot, pressureThreshold);
-    return () => differ.next(poll());
+    const first = poll();
+    const differ = new Differ(first, fsRoot, pressureThreshold);
+    return { report: first.report, next: () => differ.next(poll()) };
   });
 }
