@@ -4,7 +4,8 @@ import type * as Os from 'node:os';
 import { resolve } from 'node:path';
 import { readCgroupLimits } from './cgroup.js';
 import { logger } from './diagnostics.js';
-import { assertPositive, parseInteger, received } from './parse.js';
+import { checkDetectOptions } from './options.js';
+import { parseInteger } from './parse.js';
 
 /** The source that produced the host's RAM figure. */
 export type DetectionMethod = 'systeminformation' | 'os';
@@ -39,25 +40,25 @@ export interface SystemInformationLike {
 /** Where host RAM is read from; replace them to test failures. */
 export interface HostProbes {
   /** Loads systeminformation. Default: a dynamic `import('systeminformation')`. */
-  loadSystemInformation?: () => Promise<SystemInformationLike>;
+  loadSystemInformation?: (() => Promise<SystemInformationLike>) | null;
   /** The fallback. Default: `os.totalmem`. */
-  totalmem?: () => number;
+  totalmem?: (() => number) | null;
 }
 
-/** Options of every detecting function. */
+/** Options of every detecting function. `null`, for any of them, means "not given". */
 export interface DetectOptions {
   /** Where `/proc` and `/sys` are read from. Default: `'/'`. */
-  fsRoot?: string;
+  fsRoot?: string | null;
   /** The environment holding Slurm's variables. Default: `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | null;
   /** Time budget for systeminformation before `os.totalmem()` answers, in ms. Default: 1000. */
-  timeoutMs?: number;
+  timeoutMs?: number | null;
   /** How long limits and available memory are reused before they are read again, in ms. Default: 1000. */
-  ttlMs?: number;
+  ttlMs?: number | null;
   /** Read everything again, bypassing the cache. Default: `false`. */
-  refresh?: boolean;
+  refresh?: boolean | null;
   /** Sources of host RAM. Each distinct object has its own cache. Default: systeminformation and `os.totalmem`. */
-  probes?: HostProbes;
+  probes?: HostProbes | null;
 }
 
 interface HostMemory {
@@ -281,7 +282,7 @@ interface ResolvedOptions {
   probes: HostProbes;
 }
 
-function resolveOptions(options: DetectOptions): ResolvedOptions {
+function resolveOptions(options: DetectOptions | null | undefined): ResolvedOptions {
   const {
     fsRoot = '/',
     env = process.env,
@@ -289,16 +290,8 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
     ttlMs = DEFAULT_TTL_MS,
     refresh = false,
     probes = defaultProbes,
-  } = options;
-  if (typeof fsRoot !== 'string' || fsRoot === '') {
-    throw new TypeError(`Expected \`fsRoot\` to be a non-empty string, got ${received(fsRoot)}`);
-  }
-  if (typeof env !== 'object' || env === null) {
-    throw new TypeError(`Expected \`env\` to be an object, got ${received(env)}`);
-  }
-  assertPositive('timeoutMs', timeoutMs);
-  assertPositive('ttlMs', ttlMs, true);
-  return { fsRoot, env, timeoutMs, ttlMs, refresh: refresh === true, probes };
+  } = checkDetectOptions(options);
+  return { fsRoot, env, timeoutMs, ttlMs, refresh, probes };
 }
 
 /**
@@ -318,7 +311,7 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
  * report?.limitSource; // 'cgroup-v2' inside a limited pod, null on a laptop
  * ```
  */
-export async function detectMemory(options: DetectOptions = {}): Promise<MemoryReport | null> {
+export async function detectMemory(options?: DetectOptions | null): Promise<MemoryReport | null> {
   const { fsRoot, env, timeoutMs, ttlMs, refresh, probes } = resolveOptions(options);
   let host = refresh ? undefined : hostCache.get(probes);
   if (host === undefined) {
@@ -342,7 +335,7 @@ export async function detectMemory(options: DetectOptions = {}): Promise<MemoryR
  * report?.detectionMethod; // 'os'
  * ```
  */
-export function detectMemorySync(options: DetectOptions = {}): MemoryReport | null {
+export function detectMemorySync(options?: DetectOptions | null): MemoryReport | null {
   const { fsRoot, env, ttlMs, refresh, probes } = resolveOptions(options);
   let host = refresh ? undefined : hostSyncCache.get(probes);
   if (host === undefined) {
@@ -364,6 +357,8 @@ export function detectMemorySync(options: DetectOptions = {}): MemoryReport | nu
  * const bytes = await detectTotalSystemMemory();
  * ```
  */
-export async function detectTotalSystemMemory(options: DetectOptions = {}): Promise<number | null> {
+export async function detectTotalSystemMemory(
+  options?: DetectOptions | null,
+): Promise<number | null> {
   return (await detectMemory(options))?.totalBytes ?? null;
 }

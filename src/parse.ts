@@ -25,11 +25,23 @@ function assertNumber(name: string, value: unknown, expected: string): asserts v
   }
 }
 
-/** Throws unless `value` is a non-negative safe integer (a count of points or parameters). */
-export function assertCount(name: string, value: unknown): asserts value is number {
-  const expected = 'a non-negative integer';
+/**
+ * Throws unless `value` is a safe integer at or above 0 (a count of points or parameters), or
+ * above 0 with `positive` (a size in bytes). An integer past 2 ** 53 - 1 is named as too large.
+ */
+export function assertCount(
+  name: string,
+  value: unknown,
+  positive = false,
+): asserts value is number {
+  const expected = positive ? 'a positive integer' : 'a non-negative integer';
   assertNumber(name, value, expected);
-  if (!Number.isSafeInteger(value) || value < 0) {
+  if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `Expected \`${name}\` to be at most Number.MAX_SAFE_INTEGER, got ${received(value)}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 0 || (positive && value === 0)) {
     throw new RangeError(`Expected \`${name}\` to be ${expected}, got ${received(value)}`);
   }
 }
@@ -69,13 +81,15 @@ export function assertOneOf<T extends string>(
 }
 
 /**
- * Normalizes the `number | options` shorthand: a number is the memory fraction.
- * Anything else than a number, an options object or `undefined` is a `TypeError`.
+ * Normalizes the `number | options` shorthand: a number is the memory fraction; `undefined` and
+ * `null` (not given) are no options. Anything else than a number or an options object is a `TypeError`.
  */
-export function toOptions<T extends { memoryFraction?: number }>(value: number | T | undefined): T {
-  if (value === undefined) return {} as T;
+export function toOptions<T extends { memoryFraction?: number | null }>(
+  value: number | T | null | undefined,
+): T {
+  if (value === undefined || value === null) return {} as T;
   if (typeof value === 'number') return { memoryFraction: value } as T;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(
       `Expected \`memoryFraction\` to be a number or an options object, got ${received(value)}`,
     );

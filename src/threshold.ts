@@ -7,7 +7,8 @@ import {
   type LimitSource,
   type MemoryReport,
 } from './memoryDetect.js';
-import { assertFinite, assertOneOf, assertPositive, parseDecimal, toOptions } from './parse.js';
+import { checkDetectOptions } from './options.js';
+import { assertCount, assertFinite, assertOneOf, parseDecimal, toOptions } from './parse.js';
 
 /** The fraction of memory used when neither argument nor environment sets one. */
 export const DEFAULT_MEMORY_FRACTION = 0.75;
@@ -42,14 +43,14 @@ export interface ThresholdInfo {
   basis: ThresholdBasis;
 }
 
-/** Options of the threshold functions. */
+/** Options of the threshold functions. `null`, for any of them, means "not given". */
 export interface ThresholdOptions extends DetectOptions {
   /** Fraction of memory to allow, clamped to [0.1, 0.9]. Default: `NLSQ_MEMORY_FRACTION`, else 0.75. */
-  memoryFraction?: number;
-  /** A known budget in bytes (GPU memory, a scheduler's grant, tests); skips detection. */
-  totalMemoryBytes?: number;
+  memoryFraction?: number | null;
+  /** A known budget in bytes, a positive safe integer (GPU memory, a scheduler's grant, tests); skips detection. */
+  totalMemoryBytes?: number | null;
   /** Apply the fraction to the total this process may use, or to what is available now. Default: `'total'`. */
-  basis?: ThresholdBasis;
+  basis?: ThresholdBasis | null;
 }
 
 /** A memory threshold, in GB and bytes, with how it was computed. */
@@ -141,12 +142,14 @@ interface Prepared {
   budget: AdaptiveThreshold | undefined;
 }
 
-function prepare(memoryFraction: number | ThresholdOptions | undefined): Prepared {
+function prepare(memoryFraction: number | ThresholdOptions | null | undefined): Prepared {
   const options = toOptions(memoryFraction);
-  const { basis = 'total', totalMemoryBytes } = options;
+  const { env = process.env } = checkDetectOptions(options);
+  const basis = options.basis ?? 'total';
   assertOneOf('basis', basis, BASES);
-  if (totalMemoryBytes !== undefined) assertPositive('totalMemoryBytes', totalMemoryBytes);
-  const fraction = resolveFraction(options.memoryFraction, options.env ?? process.env);
+  const totalMemoryBytes = options.totalMemoryBytes ?? undefined;
+  if (totalMemoryBytes !== undefined) assertCount('totalMemoryBytes', totalMemoryBytes, true);
+  const fraction = resolveFraction(options.memoryFraction ?? undefined, env);
   const budget =
     totalMemoryBytes === undefined
       ? undefined
@@ -190,8 +193,9 @@ function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null):
  * @param memoryFraction - The fraction, or options: `memoryFraction`, `totalMemoryBytes` (a known
  * budget, which skips detection), `basis`, and those of {@link detectMemory}.
  * @returns The threshold in GB and bytes, and how it was computed.
- * @throws TypeError for a fraction or budget that is not a number; RangeError for a non-finite
- * fraction, a budget that is not above 0, or an unknown basis.
+ * @throws TypeError for a fraction or budget that is not a number, or an option of the wrong
+ * type; RangeError for a non-finite fraction, a budget that is not a positive safe integer, or an
+ * unknown basis. All before any I/O.
  * @example
  * ```ts
  * const { thresholdBytes } = await getAdaptiveMemoryThreshold();
@@ -199,7 +203,7 @@ function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null):
  * ```
  */
 export async function getAdaptiveMemoryThreshold(
-  memoryFraction?: number | ThresholdOptions,
+  memoryFraction?: number | ThresholdOptions | null,
 ): Promise<AdaptiveThreshold> {
   const prepared = prepare(memoryFraction);
   return prepared.budget ?? fromReport(prepared, await detectMemory(prepared.options));
@@ -217,7 +221,7 @@ export async function getAdaptiveMemoryThreshold(
  * ```
  */
 export function getAdaptiveMemoryThresholdSync(
-  memoryFraction?: number | ThresholdOptions,
+  memoryFraction?: number | ThresholdOptions | null,
 ): AdaptiveThreshold {
   const prepared = prepare(memoryFraction);
   return prepared.budget ?? fromReport(prepared, detectMemorySync(prepared.options));
