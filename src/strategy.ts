@@ -5,8 +5,9 @@ import {
   getAdaptiveMemoryThresholdSync,
   type ThresholdOptions,
 } from './threshold.js';
+import { GIB, formatGb as gb } from './units.js';
 
-/** The computation strategies, from lightest to heaviest on memory. */
+/** The computation strategies, from lightest to heaviest on memory. Frozen. */
 export const NLSQStrategy: {
   /** Hold the full Jacobian in memory. */
   readonly STANDARD: 'standard';
@@ -14,11 +15,11 @@ export const NLSQStrategy: {
   readonly OUT_OF_CORE: 'out_of_core';
   /** L-BFGS warm-up, then streaming Gauss-Newton. */
   readonly HYBRID_STREAMING: 'hybrid_streaming';
-} = {
+} = Object.freeze({
   STANDARD: 'standard',
   OUT_OF_CORE: 'out_of_core',
   HYBRID_STREAMING: 'hybrid_streaming',
-} as const;
+} as const);
 
 /** `'standard'` (in memory), `'out_of_core'` (chunked J^T J) or `'hybrid_streaming'` (streaming). */
 export type NLSQStrategy = (typeof NLSQStrategy)[keyof typeof NLSQStrategy];
@@ -50,7 +51,6 @@ export interface PeakOptions {
 /** Options of `selectNlsqStrategy`: the threshold's and the peak estimate's. */
 export interface StrategyOptions extends ThresholdOptions, PeakOptions {}
 
-const GIB = 1024 ** 3;
 const INDEX_BYTES = 8;
 const log = logger('strategy');
 
@@ -97,18 +97,6 @@ function peakGb(
 
 function indexGb(nPoints: number): number {
   return (nPoints * INDEX_BYTES) / GIB;
-}
-
-/** Formats GB with two decimals, rounding exact halves to even as the original's `:.2f` does. */
-function gb(value: number): string {
-  if (value === Number.POSITIVE_INFINITY) return 'inf';
-  if (value >= 1e21) return `${BigInt(value)}.00`;
-  const eighths = value * 8;
-  if (Number.isInteger(eighths) && eighths % 2 === 1) {
-    const cents = Math.floor(value * 100);
-    return ((cents % 2 === 0 ? cents : cents + 1) / 100).toFixed(2);
-  }
-  return value.toFixed(2);
 }
 
 /** The largest n with `fits(n)`, given `fits(0)`, searched from `guess` out. */

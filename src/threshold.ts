@@ -9,6 +9,7 @@ import {
 } from './memoryDetect.js';
 import { checkDetectOptions } from './options.js';
 import { assertCount, assertFinite, assertOneOf, parseDecimal, toOptions } from './parse.js';
+import { formatGb, GIB } from './units.js';
 
 /** The fraction of memory used when neither argument nor environment sets one. */
 export const DEFAULT_MEMORY_FRACTION = 0.75;
@@ -47,7 +48,7 @@ export interface ThresholdInfo {
 export interface ThresholdOptions extends DetectOptions {
   /** Fraction of memory to allow, clamped to [0.1, 0.9]. Default: `NLSQ_MEMORY_FRACTION`, else 0.75. */
   memoryFraction?: number | null;
-  /** A known budget in bytes, a positive safe integer (GPU memory, a scheduler's grant, tests); skips detection. */
+  /** A known budget in bytes, a positive safe integer (GPU memory, a scheduler's grant, tests); skips detection and is used as a total. */
   totalMemoryBytes?: number | null;
   /** Apply the fraction to the total this process may use, or to what is available now. Default: `'total'`. */
   basis?: ThresholdBasis | null;
@@ -57,13 +58,12 @@ export interface ThresholdOptions extends DetectOptions {
 export interface AdaptiveThreshold {
   /** The threshold in GB (bytes / 1024³). */
   thresholdGb: number;
-  /** The threshold in bytes: `thresholdGb * 1024 ** 3`. */
+  /** The threshold in bytes, an integer: `Math.floor(thresholdGb * 1024 ** 3)`. */
   thresholdBytes: number;
   /** How it was computed. */
   info: ThresholdInfo;
 }
 
-const GIB = 1024 ** 3;
 const BASES = ['total', 'available'] as const;
 const log = logger('threshold');
 
@@ -119,9 +119,9 @@ function threshold(
   const thresholdGb = totalMemoryGb * memoryFraction;
   log(
     'threshold %s GB (%d%% of %s GB %s, fraction from %s, memory from %s, limit %s)',
-    thresholdGb.toFixed(2),
+    formatGb(thresholdGb),
     Math.round(memoryFraction * 100),
-    totalMemoryGb.toFixed(2),
+    formatGb(totalMemoryGb),
     basis,
     source,
     detectionMethod,
@@ -129,7 +129,7 @@ function threshold(
   );
   return {
     thresholdGb,
-    thresholdBytes: thresholdGb * GIB,
+    thresholdBytes: Math.floor(thresholdGb * GIB),
     info: { totalMemoryGb, memoryFraction, source, detectionMethod, limitSource, basis },
   };
 }
@@ -150,10 +150,11 @@ function prepare(memoryFraction: number | ThresholdOptions | null | undefined): 
   const totalMemoryBytes = options.totalMemoryBytes ?? undefined;
   if (totalMemoryBytes !== undefined) assertCount('totalMemoryBytes', totalMemoryBytes, true);
   const fraction = resolveFraction(options.memoryFraction ?? undefined, env);
+  // A known budget is a total: what is available of it is not known.
   const budget =
     totalMemoryBytes === undefined
       ? undefined
-      : threshold(totalMemoryBytes, fraction, 'override', null, basis);
+      : threshold(totalMemoryBytes, fraction, 'override', null, 'total');
   return { options, fraction, basis, budget };
 }
 
