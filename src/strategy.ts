@@ -275,3 +275,19 @@ export function selectNlsqStrategySync(
   const { thresholdGb } = getAdaptiveMemoryThresholdSync(options);
   return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
 }
+
+/**
+ * The decision against a threshold already computed, logged as {@link selectNlsqStrategy} logs
+ * it, for callers that detect once for all they show (the command).
+ *
+ * @internal
+ */
+export function selectWithThreshold(
+  nPoints: number,
+  nParams: number,
+  thresholdGb: number,
+  options?: StrategyOptions | null,
+): StrategyDecision {
+  const { peak, started } = prepare(nPoints, nParams, options);
+  return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
+}

@@ -227,3 +227,17 @@ export function getAdaptiveMemoryThresholdSync(
   const prepared = prepare(memoryFraction);
   return prepared.budget ?? fromReport(prepared, detectMemorySync(prepared.options));
 }
+
+/**
+ * The threshold from a report already read, for callers that show the report too and must not
+ * detect twice (the command).
+ *
+ * @internal
+ */
+export function thresholdFromReport(
+  memoryFraction: number | ThresholdOptions | null | undefined,
+  report: MemoryReport | null,
+): AdaptiveThreshold {
+  const prepared = prepare(memoryFraction);
+  return prepared.budget ?? fromReport(prepared, report);
+}
