@@ -4,8 +4,7 @@ import type * as Os from 'node:os';
 import { resolve } from 'node:path';
 import { readCgroupLimits } from './cgroup.js';
 import { logger } from './diagnostics.js';
-import { checkDetectOptions } from './options.js';
-import { parseInteger } from './parse.js';
+import { checkDetectOptions, parseInteger } from './parse.js';
 
 /** The source that produced the host's RAM figure. */
 export type DetectionMethod = 'systeminformation' | 'os';

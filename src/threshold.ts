@@ -7,8 +7,14 @@ import {
   type LimitSource,
   type MemoryReport,
 } from './memoryDetect.js';
-import { checkDetectOptions } from './options.js';
-import { assertCount, assertFinite, assertOneOf, parseDecimal, toOptions } from './parse.js';
+import {
+  assertCount,
+  assertFinite,
+  assertOneOf,
+  checkDetectOptions,
+  parseDecimal,
+  toOptions,
+} from './parse.js';
 import { formatGb, GIB } from './units.js';
 
 /** The fraction of memory used when neither argument nor environment sets one. */

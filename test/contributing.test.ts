@@ -11,9 +11,11 @@ describe('CONTRIBUTING.md', () => {
       guide.indexOf('## The layers of `src/`'),
       guide.indexOf('## How tests'),
     );
-    for (const file of readdirSync(new URL('../src/', import.meta.url))) {
-      expect(map, file).toContain(`\`${file}\``);
-    }
+    const files = readdirSync(new URL('../src/', import.meta.url));
+    for (const file of files) expect(map, file).toContain(`\`${file}\``);
+    const table = map.slice(0, map.indexOf('\n\n', map.indexOf('| layer')));
+    const named = [...table.matchAll(/`(\w+\.ts)`/g)].map(([, file]) => file);
+    expect(named.filter((file) => !files.includes(file ?? ''))).toEqual([]);
   });
 
   it('explains the seams for tests, adding a limit source, a device tool and a flag', () => {
