@@ -3,19 +3,18 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { detectMemory, type HostProbes, type MemoryReport } from './memoryDetect.js';
-import { parseDecimal, parseInteger } from './parse.js';
-import { type StrategyDecision, selectNlsqStrategy } from './strategy.js';
-import {
-  type AdaptiveThreshold,
-  getAdaptiveMemoryThreshold,
-  type ThresholdOptions,
-} from './threshold.js';
+import { parseUserNumber } from './parse.js';
+import { type StrategyDecision, type StrategyOptions, selectWithThreshold } from './strategy.js';
+import { type AdaptiveThreshold, thresholdFromReport } from './threshold.js';
+import { formatGb, GIB } from './units.js';
 
 /** Where the command writes, and the environment it reads. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
+  /** Where `/proc` and `/sys` are read from, replaced in tests. Default: `'/'`. */
+  fsRoot?: string;
   /** Sources of host RAM, replaced in tests. Default: systeminformation and `os.totalmem`. */
   probes?: HostProbes;
   /** Whether to colour the text output. Default: `false`. */
@@ -33,6 +32,135 @@ const STRATEGY_COLORS: Record<StrategyDecision['strategy'], number> = {
   hybrid_streaming: 35,
 };
 
+class UsageError extends Error {}
+
+/** What the flags ask for. */
+interface Request {
+  help: boolean;
+  version: boolean;
+  json: boolean;
+  nPoints?: number;
+  nParams?: number;
+  /** The options of the API calls, filled by the flags. */
+  options: StrategyOptions;
+}
+
+/** A flag of the command: adding one is adding an entry to `FLAGS`. */
+interface Flag {
+  /** The value's name in the help, for a flag that takes a value. */
+  value?: string;
+  /** A one-letter alias. */
+  short?: string;
+  /** Its help, one line or more. */
+  help: string;
+  /** Records the flag in the request: its value, or `''` for a switch. */
+  set: (request: Request, value: string) => void;
+}
+
+const usage = (flag: string, expected: string, text: string): UsageError =>
+  new UsageError(`--${flag} must be ${expected}, got ${JSON.stringify(text)}`);
+
+/** A count as users write it: `100000000`, `1e8`, `100_000_000`. */
+function count(flag: string, text: string): number {
+  const value = parseUserNumber(text);
+  if (value === undefined || !Number.isInteger(value) || value < 0) {
+    throw usage(flag, 'a non-negative integer', text);
+  }
+  if (value > Number.MAX_SAFE_INTEGER) {
+    throw usage(flag, `a non-negative integer at most ${Number.MAX_SAFE_INTEGER}`, text);
+  }
+  return value;
+}
+
+/** A budget in GB (GiB) as a whole number of bytes, at least one and at most 2 ** 53 - 1. */
+function budgetBytes(flag: string, text: string): number {
+  const gib = parseUserNumber(text);
+  if (gib === undefined || gib <= 0) throw usage(flag, 'a number above 0', text);
+  const bytes = Math.floor(gib * GIB);
+  if (bytes < 1) throw usage(flag, `at least one byte (${1 / GIB})`, text);
+  if (bytes > Number.MAX_SAFE_INTEGER) throw usage(flag, `below ${2 ** 53 / GIB}`, text);
+  return bytes;
+}
+
+const FLAGS: Record<string, Flag> = {
+  points: {
+    value: 'N',
+    help: 'number of data points (with --params): 100000000, 1e8, 100_000_000',
+    set: (request, text) => {
+      request.nPoints = count('points', text);
+    },
+  },
+  params: {
+    value: 'P',
+    help: 'number of fit parameters (with --points)',
+    set: (request, text) => {
+      request.nParams = count('params', text);
+    },
+  },
+  fraction: {
+    value: 'F',
+    help: 'fraction of memory to allow, clamped to [0.1, 0.9]\n(default: NLSQ_MEMORY_FRACTION, else 0.75)',
+    set: (request, text) => {
+      const fraction = parseUserNumber(text);
+      if (fraction === undefined) throw usage('fraction', 'a number', text);
+      request.options.memoryFraction = fraction;
+    },
+  },
+  basis: {
+    value: 'B',
+    help: "apply the fraction to 'total' (default) or 'available' memory",
+    set: (request, text) => {
+      if (text !== 'total' && text !== 'available') {
+        throw usage('basis', "'total' or 'available'", text);
+      }
+      request.options.basis = text;
+    },
+  },
+  'total-memory-gb': {
+    value: 'G',
+    help: 'use a known budget of G GB (GiB) instead of the detected memory',
+    set: (request, text) => {
+      request.options.totalMemoryBytes = budgetBytes('total-memory-gb', text);
+    },
+  },
+  json: {
+    help: 'print one JSON object: memory, threshold, and decision with --points',
+    set: (request) => {
+      request.json = true;
+    },
+  },
+  help: {
+    short: 'h',
+    help: 'show this help',
+    set: (request) => {
+      request.help = true;
+    },
+  },
+  version: {
+    short: 'v',
+    help: 'show the version',
+    set: (request) => {
+      request.version = true;
+    },
+  },
+};
+
+const HELP_COLUMN = 25;
+
+function flagHelp(): string {
+  return Object.entries(FLAGS)
+    .map(([name, flag]) => {
+      const names = `${flag.short === undefined ? '' : `-${flag.short}, `}--${name}`;
+      const head = `  ${names}${flag.value === undefined ? '' : ` ${flag.value}`}`;
+      const [first, ...rest] = flag.help.split('\n');
+      return [
+        `${head.padEnd(HELP_COLUMN - 1)} ${first}`,
+        ...rest.map((line) => `${' '.repeat(HELP_COLUMN)}${line}`),
+      ].join('\n');
+    })
+    .join('\n');
+}
+
 const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
                    [--total-memory-gb G] [--json]
 
@@ -41,110 +169,77 @@ container or Slurm limit that caps it and where that limit is set, the memory th
 with --points and --params the strategy (standard, out_of_core or hybrid_streaming) and why.
 
 Options:
-  --points N             number of data points (with --params)
-  --params P             number of fit parameters (with --points)
-  --fraction F           fraction of memory to allow, clamped to [0.1, 0.9]
-                         (default: NLSQ_MEMORY_FRACTION, else 0.75)
-  --basis B              apply the fraction to 'total' (default) or 'available' memory
-  --total-memory-gb G    use a known budget of G GB (GiB) instead of the detected memory
-  --json                 print one JSON object: memory, threshold, and decision with --points
-  -h, --help             show this help
-  -v, --version          show the version
+${flagHelp()}
 
-Text output is coloured on a terminal, unless NO_COLOR is set.
+Numbers are written as you like: 100000000, 1e8 or 100_000_000. Text output is coloured on a
+terminal, unless NO_COLOR is set. Warnings are one line each on stderr.
 
 Examples:
-  nlsq-memory --points 100000000 --params 53
+  nlsq-memory --points 1e8 --params 53
   nlsq-memory --json --fraction 0.5
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
 `;
 
-class UsageError extends Error {}
-
-function count(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = parseInteger(text);
-  if (value === undefined || !Number.isSafeInteger(value)) {
-    throw new UsageError(`--${flag} must be a non-negative integer, got ${JSON.stringify(text)}`);
+/**
+ * Joins a value that starts with '-' to the flag before it (`--fraction -1` → `--fraction=-1`),
+ * so that a negative number is taken as the value it is, and judged as such.
+ */
+function attachValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    const next = argv[index + 1];
+    if (arg === '--') return [...joined, ...argv.slice(index)];
+    const name = arg.startsWith('--') ? arg.slice(2) : '';
+    const takesValue = Object.hasOwn(FLAGS, name) && FLAGS[name]?.value !== undefined;
+    if (takesValue && next?.startsWith('-') === true) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
   }
-  return value;
+  return joined;
 }
 
-interface Request {
-  help: boolean;
-  version: boolean;
-  json: boolean;
-  sizes: { nPoints: number; nParams: number } | undefined;
-  options: ThresholdOptions;
-}
-
-function parse(argv: string[], { env, probes }: CliIo): Request {
-  let values: ReturnType<typeof parseFlags>['values'];
+function parse(argv: readonly string[], { env, fsRoot = '/', probes }: CliIo): Request {
+  let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseFlags(argv).values;
+    values = parseArgs({
+      args: attachValues(argv),
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([name, flag]) => [
+          name,
+          {
+            type: flag.value === undefined ? ('boolean' as const) : ('string' as const),
+            ...(flag.short === undefined ? {} : { short: flag.short }),
+          },
+        ]),
+      ),
+    }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
   }
-  const nPoints = count('points', values.points);
-  const nParams = count('params', values.params);
-  if ((nPoints === undefined) !== (nParams === undefined)) {
+  const request: Request = {
+    help: false,
+    version: false,
+    json: false,
+    options: { env, fsRoot, ...(probes === undefined ? {} : { probes }) },
+  };
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const value = values[name];
+    if (value !== undefined) flag.set(request, typeof value === 'string' ? value : '');
+  }
+  if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
     throw new UsageError('--points and --params go together');
   }
-  const options: ThresholdOptions = { env, ...(probes === undefined ? {} : { probes }) };
-  if (values.fraction !== undefined) {
-    const fraction = parseDecimal(values.fraction);
-    if (fraction === undefined) {
-      throw new UsageError(`--fraction must be a number, got ${JSON.stringify(values.fraction)}`);
-    }
-    options.memoryFraction = fraction;
-  }
-  const budget = values['total-memory-gb'];
-  if (budget !== undefined) {
-    const gib = parseDecimal(budget);
-    if (gib === undefined || gib <= 0) {
-      throw new UsageError(
-        `--total-memory-gb must be a number above 0, got ${JSON.stringify(budget)}`,
-      );
-    }
-    options.totalMemoryBytes = gib * 1024 ** 3;
-  }
-  if (values.basis !== undefined) {
-    if (values.basis !== 'total' && values.basis !== 'available') {
-      throw new UsageError(
-        `--basis must be 'total' or 'available', got ${JSON.stringify(values.basis)}`,
-      );
-    }
-    options.basis = values.basis;
-  }
-  return {
-    help: values.help === true,
-    version: values.version === true,
-    json: values.json === true,
-    sizes: nPoints === undefined || nParams === undefined ? undefined : { nPoints, nParams },
-    options,
-  };
+  return request;
 }
 
-function parseFlags(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      points: { type: 'string' },
-      params: { type: 'string' },
-      fraction: { type: 'string' },
-      basis: { type: 'string' },
-      'total-memory-gb': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
-}
-
-const gb = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+const gb = (bytes: number): string => `${formatGb(bytes / GIB)} GB`;
 
 function text(
   memory: MemoryReport | null,
@@ -181,10 +276,10 @@ function text(
   const of =
     info.detectionMethod === 'fallback'
       ? 'fallback: memory unknown'
-      : `${Math.round(info.memoryFraction * 100)}% of ${info.totalMemoryGb.toFixed(2)} GB ${basis}`;
+      : `${Math.round(info.memoryFraction * 100)}% of ${formatGb(info.totalMemoryGb)} GB ${basis}`;
   rows.push([
     'Threshold',
-    `${threshold.thresholdGb.toFixed(2)} GB (${of}, fraction from ${info.source})`,
+    `${formatGb(threshold.thresholdGb)} GB (${of}, fraction from ${info.source})`,
   ]);
   if (decision !== undefined) {
     rows.push(['Strategy', paint(STRATEGY_COLORS[decision.strategy], decision.strategy)]);
@@ -207,12 +302,14 @@ async function version(): Promise<string> {
 async function respond(request: Request, io: CliIo): Promise<void> {
   if (request.help) return io.stdout(HELP);
   if (request.version) return io.stdout(`${await version()}\n`);
-  const memory = await detectMemory(request.options);
-  const threshold = await getAdaptiveMemoryThreshold(request.options);
+  // One detection for everything shown: the memory, the threshold and the decision.
+  const { options, nPoints, nParams } = request;
+  const memory = await detectMemory(options);
+  const threshold = thresholdFromReport(options, memory);
   const decision =
-    request.sizes === undefined
+    nPoints === undefined || nParams === undefined
       ? undefined
-      : await selectNlsqStrategy(request.sizes.nPoints, request.sizes.nParams, request.options);
+      : selectWithThreshold(nPoints, nParams, threshold.thresholdGb, options);
   io.stdout(
     request.json
       ? `${JSON.stringify({ memory, threshold, ...(decision === undefined ? {} : { decision }) }, null, 2)}\n`
@@ -220,20 +317,45 @@ async function respond(request: Request, io: CliIo): Promise<void> {
   );
 }
 
+/** Whether `error` says the reader of a pipe went away (`… | head`). */
+function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
 /**
  * Runs the command with `argv` (without `node` and the script). Resolves with the exit code:
  * 0, 2 for bad flags, 1 for anything unexpected; errors are one line on stderr, never a stack.
+ * A closed output pipe ends it quietly, with 0.
  */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     await respond(parse(argv, io), io);
     return 0;
   } catch (error) {
+    if (isClosedPipe(error)) return 0;
     const usage = error instanceof UsageError;
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`nlsq-memory: ${message}${usage ? ' (see --help)' : ''}\n`);
     return usage ? 2 : 1;
   }
+}
+
+/**
+ * Prints this library's warnings as one line each, `nlsq-memory: warning: <message>`, in place of
+ * Node's two-line format; other warnings as Node prints them. With `--no-warnings` or
+ * `NODE_NO_WARNINGS=1` Node prints none, and neither does this.
+ */
+export function printWarningsAsLines(
+  emitter: NodeJS.EventEmitter,
+  write: (text: string) => void,
+): void {
+  const printers = emitter.listeners('warning') as ((warning: Error) => void)[];
+  if (printers.length === 0) return;
+  emitter.removeAllListeners('warning');
+  emitter.on('warning', (warning: Error) => {
+    if (warning.name === 'NlsqMemoryWarning') write(`nlsq-memory: warning: ${warning.message}\n`);
+    else for (const print of printers) print.call(emitter, warning);
+  });
 }
 
 function isEntryPoint(): boolean {
@@ -246,9 +368,19 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that goes away (`nlsq-memory --json | head -1`) ends the command quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (!isClosedPipe(error)) process.exitCode = 1;
+    });
+  }
+  const stderr = (chunk: string): void => {
+    process.stderr.write(chunk);
+  };
+  printWarningsAsLines(process, stderr);
   process.exitCode = await main(process.argv.slice(2), {
     stdout: (chunk) => process.stdout.write(chunk),
-    stderr: (chunk) => process.stderr.write(chunk),
+    stderr,
     env: process.env,
     color: supportsColor(process.stdout.isTTY, process.env),
   });

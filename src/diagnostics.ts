@@ -10,12 +10,21 @@ export type WarningCode =
 
 const emitted = new Set<string>();
 
-/** Emits a `NlsqMemoryWarning` once per process for each distinct code and message. */
-export function warnOnce(code: WarningCode, message: string): void {
-  const key = `${code}\0${message}`;
+/**
+ * Emits a `NlsqMemoryWarning` at most once per process for each code, however many distinct
+ * messages (values) trigger it, so that the memory it keeps stays bounded. `source` separates
+ * sources where that matters (a tool, a device kind): a fixed name, never a value.
+ */
+export function warnOnce(code: WarningCode, message: string, source = ''): void {
+  const key = `${code}\0${source}`;
   if (emitted.has(key)) return;
   emitted.add(key);
   process.emitWarning(message, { type: 'NlsqMemoryWarning', code });
+}
+
+/** Forgets which warnings were emitted, so that tests see each one again. Not exported by the package. */
+export function resetWarnings(): void {
+  emitted.clear();
 }
 
 /** A printf-style logger that loads `debug` only once debug output can be on. */

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type CgroupLayout, locateCgroups, readCgroups } from './cgroup.js';
 import { logger } from './diagnostics.js';
 import { readText } from './files.js';
-import { assertPositive, parseInteger, received } from './parse.js';
+import { checkDetectOptions, parseInteger } from './parse.js';
 
 /** The source that produced the host's RAM figure. */
 export type DetectionMethod = 'systeminformation' | 'os';
@@ -39,27 +39,27 @@ export interface SystemInformationLike {
 /** Where host RAM and Node's own limit are read from; replace them to test failures. */
 export interface HostProbes {
   /** Loads systeminformation. Default: a dynamic `import('systeminformation')`. */
-  loadSystemInformation?: () => Promise<SystemInformationLike>;
+  loadSystemInformation?: (() => Promise<SystemInformationLike>) | null;
   /** The fallback. Default: `os.totalmem`. */
-  totalmem?: () => number;
+  totalmem?: (() => number) | null;
   /** Node's reading of the cgroup limit, used only where no cgroup hierarchy is found. Default: `process.constrainedMemory`, on the real root only. */
-  constrainedMemory?: () => number;
+  constrainedMemory?: (() => number) | null;
 }
 
-/** Options of every detecting function. */
+/** Options of every detecting function. `null`, for any of them, means "not given". */
 export interface DetectOptions {
   /** Where `/proc` and `/sys` are read from. Default: `'/'`. */
-  fsRoot?: string;
+  fsRoot?: string | null;
   /** The environment holding Slurm's variables. Default: `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | null;
   /** Time budget for systeminformation before `os.totalmem()` answers, in ms. Default: 1000. */
-  timeoutMs?: number;
+  timeoutMs?: number | null;
   /** How long limits and available memory are reused before they are read again, and the first delay before a failed systeminformation is asked again, in ms. Default: 1000. */
-  ttlMs?: number;
+  ttlMs?: number | null;
   /** Read everything again, bypassing the cache. Default: `false`. */
-  refresh?: boolean;
+  refresh?: boolean | null;
   /** Sources of host RAM. Each distinct object has its own cache. Default: systeminformation and `os.totalmem`. */
-  probes?: HostProbes;
+  probes?: HostProbes | null;
 }
 
 interface HostMemory {
@@ -388,7 +388,7 @@ interface ResolvedOptions {
   probes: HostProbes;
 }
 
-function resolveOptions(options: DetectOptions): ResolvedOptions {
+function resolveOptions(options: DetectOptions | null | undefined): ResolvedOptions {
   const {
     fsRoot = '/',
     env = process.env,
@@ -396,16 +396,8 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
     ttlMs = DEFAULT_TTL_MS,
     refresh = false,
     probes = defaultProbes,
-  } = options;
-  if (typeof fsRoot !== 'string' || fsRoot === '') {
-    throw new TypeError(`Expected \`fsRoot\` to be a non-empty string, got ${received(fsRoot)}`);
-  }
-  if (typeof env !== 'object' || env === null) {
-    throw new TypeError(`Expected \`env\` to be an object, got ${received(env)}`);
-  }
-  assertPositive('timeoutMs', timeoutMs);
-  assertPositive('ttlMs', ttlMs, true);
-  return { fsRoot, env, timeoutMs, ttlMs, refresh: refresh === true, probes };
+  } = checkDetectOptions(options);
+  return { fsRoot, env, timeoutMs, ttlMs, refresh, probes };
 }
 
 /**
@@ -427,7 +419,7 @@ function resolveOptions(options: DetectOptions): ResolvedOptions {
  * report?.limitSource; // 'cgroup-v2' inside a limited pod, null on a laptop
  * ```
  */
-export async function detectMemory(options: DetectOptions = {}): Promise<MemoryReport | null> {
+export async function detectMemory(options?: DetectOptions | null): Promise<MemoryReport | null> {
   const { fsRoot, env, timeoutMs, ttlMs, refresh, probes } = resolveOptions(options);
   const host = await hostMemory(probes, timeoutMs, ttlMs, refresh);
   return report(host, cachedLimits(fsRoot, env, probes, ttlMs, refresh));
@@ -446,7 +438,7 @@ export async function detectMemory(options: DetectOptions = {}): Promise<MemoryR
  * report?.detectionMethod; // 'os'
  * ```
  */
-export function detectMemorySync(options: DetectOptions = {}): MemoryReport | null {
+export function detectMemorySync(options?: DetectOptions | null): MemoryReport | null {
   const { fsRoot, env, ttlMs, refresh, probes } = resolveOptions(options);
   const host = (refresh ? undefined : hostSyncCache.get(probes)) ?? hostFromOs(probes);
   if (host !== null) hostSyncCache.set(probes, host); // a null is never kept
@@ -465,7 +457,9 @@ export function detectMemorySync(options: DetectOptions = {}): MemoryReport | nu
  * const bytes = await detectTotalSystemMemory();
  * ```
  */
-export async function detectTotalSystemMemory(options: DetectOptions = {}): Promise<number | null> {
+export async function detectTotalSystemMemory(
+  options?: DetectOptions | null,
+): Promise<number | null> {
   return (await detectMemory(options))?.totalBytes ?? null;
 }
 

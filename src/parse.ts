@@ -1,3 +1,5 @@
+import type { DetectOptions, HostProbes } from './memoryDetect.js';
+
 /** Shows a received value in an error message: `-1`, `'abc'`, `10n`, `null`, `[0.5]`. */
 export function received(value: unknown): string {
   switch (typeof value) {
@@ -25,11 +27,23 @@ function assertNumber(name: string, value: unknown, expected: string): asserts v
   }
 }
 
-/** Throws unless `value` is a non-negative safe integer (a count of points or parameters). */
-export function assertCount(name: string, value: unknown): asserts value is number {
-  const expected = 'a non-negative integer';
+/**
+ * Throws unless `value` is a safe integer at or above 0 (a count of points or parameters), or
+ * above 0 with `positive` (a size in bytes). An integer past 2 ** 53 - 1 is named as too large.
+ */
+export function assertCount(
+  name: string,
+  value: unknown,
+  positive = false,
+): asserts value is number {
+  const expected = positive ? 'a positive integer' : 'a non-negative integer';
   assertNumber(name, value, expected);
-  if (!Number.isSafeInteger(value) || value < 0) {
+  if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `Expected \`${name}\` to be at most Number.MAX_SAFE_INTEGER, got ${received(value)}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 0 || (positive && value === 0)) {
     throw new RangeError(`Expected \`${name}\` to be ${expected}, got ${received(value)}`);
   }
 }
@@ -69,13 +83,15 @@ export function assertOneOf<T extends string>(
 }
 
 /**
- * Normalizes the `number | options` shorthand: a number is the memory fraction.
- * Anything else than a number, an options object or `undefined` is a `TypeError`.
+ * Normalizes the `number | options` shorthand: a number is the memory fraction; `undefined` and
+ * `null` (not given) are no options. Anything else than a number or an options object is a `TypeError`.
  */
-export function toOptions<T extends { memoryFraction?: number }>(value: number | T | undefined): T {
-  if (value === undefined) return {} as T;
+export function toOptions<T extends { memoryFraction?: number | null }>(
+  value: number | T | null | undefined,
+): T {
+  if (value === undefined || value === null) return {} as T;
   if (typeof value === 'number') return { memoryFraction: value } as T;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(
       `Expected \`memoryFraction\` to be a number or an options object, got ${received(value)}`,
     );
@@ -99,4 +115,117 @@ const INTEGER = /^\d+$/;
 export function parseInteger(text: string): number | undefined {
   const trimmed = text.trim();
   return INTEGER.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+const DIGITS = String.raw`\d+(?:_\d+)*`;
+const USER_NUMBER = new RegExp(
+  `^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`,
+);
+
+/**
+ * Parses a number as people write it on a command line: `0.5`, `-5`, `1e6`, `1_000_000`
+ * (underscores between digits, as in JavaScript and Python). `undefined` for anything else or
+ * non-finite.
+ */
+export function parseUserNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!USER_NUMBER.test(trimmed)) return undefined;
+  const value = Number(trimmed.replaceAll('_', ''));
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The longest delay `setTimeout` honours: past it, Node.js fires at once (TimeoutOverflowWarning). */
+export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
+
+/** The options of the detecting functions, checked, with every `null` turned into "not given". */
+export interface CheckedDetectOptions {
+  fsRoot?: string;
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+  ttlMs?: number;
+  refresh?: boolean;
+  probes?: HostProbes;
+}
+
+const PROBES = ['loadSystemInformation', 'totalmem', 'constrainedMemory'] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function assertObject(name: string, value: unknown): asserts value is Record<string, unknown> {
+  if (!isObject(value)) {
+    throw new TypeError(`Expected \`${name}\` to be an object, got ${received(value)}`);
+  }
+}
+
+/** Throws unless every value of `env` is a string or `undefined`; `process.env` always is. */
+function assertEnv(env: unknown): asserts env is Record<string, string | undefined> {
+  assertObject('env', env);
+  if (env === process.env) return;
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value !== 'string' && value !== undefined) {
+      throw new TypeError(
+        `Expected \`env.${key}\` to be a string or undefined, got ${received(value)}`,
+      );
+    }
+  }
+}
+
+function assertProbes(probes: unknown): asserts probes is HostProbes {
+  assertObject('probes', probes);
+  for (const name of PROBES) {
+    const probe = probes[name];
+    if (probe != null && typeof probe !== 'function') {
+      throw new TypeError(`Expected \`probes.${name}\` to be a function, got ${received(probe)}`);
+    }
+  }
+}
+
+/**
+ * Checks the options of every detecting function before any I/O: a `TypeError` or `RangeError`
+ * naming the option. `null`, for the options or any field, means "not given", as `undefined` does.
+ */
+export function checkDetectOptions(
+  options: DetectOptions | null | undefined,
+): CheckedDetectOptions {
+  if (options == null) return {};
+  assertObject('options', options);
+  const { fsRoot, env, timeoutMs, ttlMs, refresh, probes } = options;
+  const checked: CheckedDetectOptions = {};
+  if (fsRoot != null) {
+    if (typeof fsRoot !== 'string') {
+      throw new TypeError(`Expected \`fsRoot\` to be a non-empty string, got ${received(fsRoot)}`);
+    }
+    if (fsRoot === '') throw new RangeError("Expected `fsRoot` to be a non-empty string, got ''");
+    checked.fsRoot = fsRoot;
+  }
+  if (env != null) {
+    assertEnv(env);
+    checked.env = env;
+  }
+  if (timeoutMs != null) {
+    assertPositive('timeoutMs', timeoutMs);
+    if (timeoutMs > MAX_TIMEOUT_MS) {
+      throw new RangeError(
+        `Expected \`timeoutMs\` to be at most ${MAX_TIMEOUT_MS} (2 ** 31 - 1), got ${received(timeoutMs)}`,
+      );
+    }
+    checked.timeoutMs = timeoutMs;
+  }
+  if (ttlMs != null) {
+    assertPositive('ttlMs', ttlMs, true);
+    checked.ttlMs = ttlMs;
+  }
+  if (refresh != null) {
+    if (typeof refresh !== 'boolean') {
+      throw new TypeError(`Expected \`refresh\` to be a boolean, got ${received(refresh)}`);
+    }
+    checked.refresh = refresh;
+  }
+  if (probes != null) {
+    assertProbes(probes);
+    checked.probes = probes;
+  }
+  return checked;
 }

@@ -5,8 +5,9 @@ import {
   getAdaptiveMemoryThresholdSync,
   type ThresholdOptions,
 } from './threshold.js';
+import { GIB, formatGb as gb } from './units.js';
 
-/** The computation strategies, from lightest to heaviest on memory. */
+/** The computation strategies, from lightest to heaviest on memory. Frozen. */
 export const NLSQStrategy: {
   /** Hold the full Jacobian in memory. */
   readonly STANDARD: 'standard';
@@ -14,11 +15,11 @@ export const NLSQStrategy: {
   readonly OUT_OF_CORE: 'out_of_core';
   /** L-BFGS warm-up, then streaming Gauss-Newton. */
   readonly HYBRID_STREAMING: 'hybrid_streaming';
-} = {
+} = Object.freeze({
   STANDARD: 'standard',
   OUT_OF_CORE: 'out_of_core',
   HYBRID_STREAMING: 'hybrid_streaming',
-} as const;
+} as const);
 
 /** `'standard'` (in memory), `'out_of_core'` (chunked J^T J) or `'hybrid_streaming'` (streaming). */
 export type NLSQStrategy = (typeof NLSQStrategy)[keyof typeof NLSQStrategy];
@@ -39,18 +40,17 @@ export interface StrategyDecision {
   readonly reason: string;
 }
 
-/** How the peak memory is estimated. */
+/** How the peak memory is estimated. `null`, for either, means "not given". */
 export interface PeakOptions {
   /** Bytes per element of the Jacobian. Default: 8 (float64). */
-  bytesPerElement?: number;
+  bytesPerElement?: number | null;
   /** Multiplier for autodiff, padding, JIT and optimizer memory. Default: 6.5. */
-  jacobianOverhead?: number;
+  jacobianOverhead?: number | null;
 }
 
 /** Options of `selectNlsqStrategy`: the threshold's and the peak estimate's. */
 export interface StrategyOptions extends ThresholdOptions, PeakOptions {}
 
-const GIB = 1024 ** 3;
 const INDEX_BYTES = 8;
 const log = logger('strategy');
 
@@ -60,9 +60,9 @@ const log = logger('strategy');
  *
  * @param nPoints - Number of data points, a non-negative integer.
  * @param nParams - Number of fit parameters, a non-negative integer.
- * @param bytesPerElement - Bytes per Jacobian element: 8 for float64.
+ * @param bytesPerElement - Bytes per Jacobian element. Default: 8 (float64); `null` means the default.
  * @param jacobianOverhead - Multiplier for autodiff intermediates, padding and copies, JIT and
- * optimizer memory.
+ * optimizer memory. Default: 6.5; `null` means the default.
  * @returns The estimate in GB (GiB); 0 when either count is 0.
  * @throws TypeError for a value that is not a number; RangeError for a negative, fractional,
  * non-finite or unsafe count, or a multiplier that is not above 0.
@@ -74,13 +74,16 @@ const log = logger('strategy');
 export function estimatePeakMemoryGb(
   nPoints: number,
   nParams: number,
-  bytesPerElement = 8,
-  jacobianOverhead = 6.5,
+  bytesPerElement?: number | null,
+  jacobianOverhead?: number | null,
 ): number {
   assertCount('nPoints', nPoints);
   assertCount('nParams', nParams);
-  resolvePeakOptions({ bytesPerElement, jacobianOverhead });
-  return peakGb(nPoints, nParams, bytesPerElement, jacobianOverhead);
+  const peak = resolvePeakOptions({
+    bytesPerElement: bytesPerElement ?? null,
+    jacobianOverhead: jacobianOverhead ?? null,
+  });
+  return peakGb(nPoints, nParams, peak.bytesPerElement, peak.jacobianOverhead);
 }
 
 function peakGb(
@@ -94,18 +97,6 @@ function peakGb(
 
 function indexGb(nPoints: number): number {
   return (nPoints * INDEX_BYTES) / GIB;
-}
-
-/** Formats GB with two decimals, rounding exact halves to even as the original's `:.2f` does. */
-function gb(value: number): string {
-  if (value === Number.POSITIVE_INFINITY) return 'inf';
-  if (value >= 1e21) return `${BigInt(value)}.00`;
-  const eighths = value * 8;
-  if (Number.isInteger(eighths) && eighths % 2 === 1) {
-    const cents = Math.floor(value * 100);
-    return ((cents % 2 === 0 ? cents : cents + 1) / 100).toFixed(2);
-  }
-  return value.toFixed(2);
 }
 
 /** The largest n with `fits(n)`, given `fits(0)`, searched from `guess` out. */
@@ -127,8 +118,14 @@ function largestFitting(fits: (n: number) => boolean, guess: number): number {
   return low;
 }
 
-function resolvePeakOptions(options: PeakOptions): Required<PeakOptions> {
-  const { bytesPerElement = 8, jacobianOverhead = 6.5 } = options;
+interface Peak {
+  bytesPerElement: number;
+  jacobianOverhead: number;
+}
+
+function resolvePeakOptions(options: PeakOptions): Peak {
+  const bytesPerElement = options.bytesPerElement ?? 8;
+  const jacobianOverhead = options.jacobianOverhead ?? 6.5;
   assertPositive('bytesPerElement', bytesPerElement);
   assertPositive('jacobianOverhead', jacobianOverhead);
   return { bytesPerElement, jacobianOverhead };
@@ -138,7 +135,7 @@ function decide(
   nPoints: number,
   nParams: number,
   thresholdGb: number,
-  { bytesPerElement, jacobianOverhead }: Required<PeakOptions>,
+  { bytesPerElement, jacobianOverhead }: Peak,
 ): StrategyDecision {
   const peakOf = (points: number): number =>
     peakGb(points, nParams, bytesPerElement, jacobianOverhead);
@@ -191,12 +188,13 @@ export function decideNlsqStrategy(
   nPoints: number,
   nParams: number,
   thresholdGb: number,
-  options: PeakOptions = {},
+  options?: PeakOptions | null,
 ): StrategyDecision {
   assertCount('nPoints', nPoints);
   assertCount('nParams', nParams);
   assertPositive('thresholdGb', thresholdGb, true);
-  if (typeof options !== 'object' || options === null) {
+  if (options == null) return decide(nPoints, nParams, thresholdGb, resolvePeakOptions({}));
+  if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected \`options\` to be an object, got ${received(options)}`);
   }
   return decide(nPoints, nParams, thresholdGb, resolvePeakOptions(options));
@@ -222,7 +220,7 @@ function logged(
 function prepare(
   nPoints: number,
   nParams: number,
-  memoryFraction: number | StrategyOptions | undefined,
+  memoryFraction: number | StrategyOptions | null | undefined,
 ) {
   assertCount('nPoints', nPoints);
   assertCount('nParams', nParams);
@@ -248,7 +246,7 @@ function prepare(
 export async function selectNlsqStrategy(
   nPoints: number,
   nParams: number,
-  memoryFraction?: number | StrategyOptions,
+  memoryFraction?: number | StrategyOptions | null,
 ): Promise<StrategyDecision> {
   const { options, peak, started } = prepare(nPoints, nParams, memoryFraction);
   const { thresholdGb } = await getAdaptiveMemoryThreshold(options);
@@ -271,9 +269,25 @@ export async function selectNlsqStrategy(
 export function selectNlsqStrategySync(
   nPoints: number,
   nParams: number,
-  memoryFraction?: number | StrategyOptions,
+  memoryFraction?: number | StrategyOptions | null,
 ): StrategyDecision {
   const { options, peak, started } = prepare(nPoints, nParams, memoryFraction);
   const { thresholdGb } = getAdaptiveMemoryThresholdSync(options);
+  return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
+}
+
+/**
+ * The decision against a threshold already computed, logged as {@link selectNlsqStrategy} logs
+ * it, for callers that detect once for all they show (the command).
+ *
+ * @internal
+ */
+export function selectWithThreshold(
+  nPoints: number,
+  nParams: number,
+  thresholdGb: number,
+  options?: StrategyOptions | null,
+): StrategyDecision {
+  const { peak, started } = prepare(nPoints, nParams, options);
   return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
 }

@@ -7,7 +7,15 @@ import {
   type LimitSource,
   type MemoryReport,
 } from './memoryDetect.js';
-import { assertFinite, assertOneOf, assertPositive, parseDecimal, toOptions } from './parse.js';
+import {
+  assertCount,
+  assertFinite,
+  assertOneOf,
+  checkDetectOptions,
+  parseDecimal,
+  toOptions,
+} from './parse.js';
+import { formatGb, GIB } from './units.js';
 
 /** The fraction of memory used when neither argument nor environment sets one. */
 export const DEFAULT_MEMORY_FRACTION = 0.75;
@@ -45,27 +53,26 @@ export interface ThresholdInfo {
   basis: ThresholdBasis;
 }
 
-/** Options of the threshold functions. */
+/** Options of the threshold functions. `null`, for any of them, means "not given". */
 export interface ThresholdOptions extends DetectOptions {
   /** Fraction of memory to allow, clamped to [0.1, 0.9]. Default: `NLSQ_MEMORY_FRACTION`, else 0.75. */
-  memoryFraction?: number;
-  /** A known budget in bytes (GPU memory, a scheduler's grant, tests); skips detection. */
-  totalMemoryBytes?: number;
+  memoryFraction?: number | null;
+  /** A known budget in bytes, a positive safe integer (GPU memory, a scheduler's grant, tests); skips detection and is used as a total. */
+  totalMemoryBytes?: number | null;
   /** Apply the fraction to the total this process may use, or to what is available now. Default: `'total'`. */
-  basis?: ThresholdBasis;
+  basis?: ThresholdBasis | null;
 }
 
 /** A memory threshold, in GB and bytes, with how it was computed. */
 export interface AdaptiveThreshold {
   /** The threshold in GB (bytes / 1024³). */
   thresholdGb: number;
-  /** The threshold in bytes: `thresholdGb * 1024 ** 3`. */
+  /** The threshold in bytes, an integer: `Math.floor(thresholdGb * 1024 ** 3)`. */
   thresholdBytes: number;
   /** How it was computed. */
   info: ThresholdInfo;
 }
 
-const GIB = 1024 ** 3;
 const BASES = ['total', 'available'] as const;
 const log = logger('threshold');
 
@@ -121,9 +128,9 @@ function threshold(
   const thresholdGb = totalMemoryGb * memoryFraction;
   log(
     'threshold %s GB (%d%% of %s GB %s, fraction from %s, memory from %s, limit %s)',
-    thresholdGb.toFixed(2),
+    formatGb(thresholdGb),
     Math.round(memoryFraction * 100),
-    totalMemoryGb.toFixed(2),
+    formatGb(totalMemoryGb),
     basis,
     source,
     detectionMethod,
@@ -131,7 +138,7 @@ function threshold(
   );
   return {
     thresholdGb,
-    thresholdBytes: thresholdGb * GIB,
+    thresholdBytes: Math.floor(thresholdGb * GIB),
     info: { totalMemoryGb, memoryFraction, source, detectionMethod, limitSource, basis },
   };
 }
@@ -144,16 +151,19 @@ interface Prepared {
   budget: AdaptiveThreshold | undefined;
 }
 
-function prepare(memoryFraction: number | ThresholdOptions | undefined): Prepared {
+function prepare(memoryFraction: number | ThresholdOptions | null | undefined): Prepared {
   const options = toOptions(memoryFraction);
-  const { basis = 'total', totalMemoryBytes } = options;
+  const { env = process.env } = checkDetectOptions(options);
+  const basis = options.basis ?? 'total';
   assertOneOf('basis', basis, BASES);
-  if (totalMemoryBytes !== undefined) assertPositive('totalMemoryBytes', totalMemoryBytes);
-  const fraction = resolveFraction(options.memoryFraction, options.env ?? process.env);
+  const totalMemoryBytes = options.totalMemoryBytes ?? undefined;
+  if (totalMemoryBytes !== undefined) assertCount('totalMemoryBytes', totalMemoryBytes, true);
+  const fraction = resolveFraction(options.memoryFraction ?? undefined, env);
+  // A known budget is a total: what is available of it is not known.
   const budget =
     totalMemoryBytes === undefined
       ? undefined
-      : threshold(totalMemoryBytes, fraction, 'override', null, basis);
+      : threshold(totalMemoryBytes, fraction, 'override', null, 'total');
   return { options, fraction, basis, budget };
 }
 
@@ -193,8 +203,9 @@ function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null):
  * @param memoryFraction - The fraction, or options: `memoryFraction`, `totalMemoryBytes` (a known
  * budget, which skips detection), `basis`, and those of {@link detectMemory}.
  * @returns The threshold in GB and bytes, and how it was computed.
- * @throws TypeError for a fraction or budget that is not a number; RangeError for a non-finite
- * fraction, a budget that is not above 0, or an unknown basis.
+ * @throws TypeError for a fraction or budget that is not a number, or an option of the wrong
+ * type; RangeError for a non-finite fraction, a budget that is not a positive safe integer, or an
+ * unknown basis. All before any I/O.
  * @example
  * ```ts
  * const { thresholdBytes } = await getAdaptiveMemoryThreshold();
@@ -202,7 +213,7 @@ function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null):
  * ```
  */
 export async function getAdaptiveMemoryThreshold(
-  memoryFraction?: number | ThresholdOptions,
+  memoryFraction?: number | ThresholdOptions | null,
 ): Promise<AdaptiveThreshold> {
   const prepared = prepare(memoryFraction);
   return prepared.budget ?? fromReport(prepared, await detectMemory(prepared.options));
@@ -220,8 +231,22 @@ export async function getAdaptiveMemoryThreshold(
  * ```
  */
 export function getAdaptiveMemoryThresholdSync(
-  memoryFraction?: number | ThresholdOptions,
+  memoryFraction?: number | ThresholdOptions | null,
 ): AdaptiveThreshold {
   const prepared = prepare(memoryFraction);
   return prepared.budget ?? fromReport(prepared, detectMemorySync(prepared.options));
+}
+
+/**
+ * The threshold from a report already read, for callers that show the report too and must not
+ * detect twice (the command).
+ *
+ * @internal
+ */
+export function thresholdFromReport(
+  memoryFraction: number | ThresholdOptions | null | undefined,
+  report: MemoryReport | null,
+): AdaptiveThreshold {
+  const prepared = prepare(memoryFraction);
+  return prepared.budget ?? fromReport(prepared, report);
 }

@@ -1,7 +1,25 @@
-import { stripVTControlCharacters } from 'node:util';
-import { describe, expect, it, vi } from 'vitest';
-import { type CliIo, main, supportsColor } from '../src/cli.js';
-import { GIB, probesWith } from './helpers.js';
+import { EventEmitter } from 'node:events';
+import { format, stripVTControlCharacters } from 'node:util';
+import createDebug from 'debug';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type CliIo, main, printWarningsAsLines, supportsColor } from '../src/cli.js';
+import { GIB, makeTree, meminfo, memoryStat, mountLine, probesWith } from './helpers.js';
+
+// A machine of 16 GiB with 12 GiB available, in no container: no test reads the real one.
+const machine = makeTree({ 'proc/meminfo': meminfo(16 * GIB, 12 * GIB) });
+// A pod limited to 4 GiB by cgroup v2, on a 64 GiB host.
+const pod = makeTree({
+  'proc/meminfo': meminfo(64 * GIB, 40 * GIB),
+  'proc/self/cgroup': '0::/\n',
+  'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+  'sys/fs/cgroup/memory.max': `${4 * GIB}\n`,
+  'sys/fs/cgroup/memory.current': `${GIB}\n`,
+  'sys/fs/cgroup/memory.stat': memoryStat({ inactive_file: 0 }),
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 interface Run {
   code: number;
@@ -20,6 +38,8 @@ async function run(argv: string[], extra: Partial<CliIo> = {}): Promise<Run> {
       stderr += text;
     },
     env: {},
+    fsRoot: machine,
+    probes: probesWith(16 * GIB, 16 * GIB),
     ...extra,
   });
   return { code, stdout, stderr };
@@ -55,7 +75,7 @@ describe('nlsq-memory', () => {
     expect(stdout).toContain('Host memory    64.00 GB (systeminformation)\n');
     expect(stdout).toContain('Limit          1.00 GB (slurm: SLURM_MEM_PER_NODE)\n');
     expect(stdout).toContain('Usable         1.00 GB\n');
-    expect(stdout).toMatch(/Available now {2}\d+\.\d\d GB\n/);
+    expect(stdout).toContain('Available now  1.00 GB\n');
     expect(stdout).toContain(
       'Threshold      0.75 GB (75% of 1.00 GB total, fraction from default)\n',
     );
@@ -71,8 +91,8 @@ describe('nlsq-memory', () => {
       probes,
       env: { NLSQ_MEMORY_FRACTION: '0.25' },
     });
-    expect(fromEnv.stdout).toMatch(
-      /Threshold +\d+\.\d\d GB \(25% of \d+\.\d\d GB available, fraction from env\)/,
+    expect(fromEnv.stdout).toContain(
+      'Threshold      3.00 GB (25% of 12.00 GB available, fraction from env)\n',
     );
   });
 
@@ -143,25 +163,113 @@ describe('nlsq-memory', () => {
   });
 
   it('exits 1 with one line on stderr when something unexpected fails', async () => {
-    let stderr = '';
-    const code = await main(['--total-memory-gb', '8'], {
+    const { code, stderr } = await run(['--total-memory-gb', '8'], {
       stdout: () => {
-        throw new Error('write EPIPE');
+        throw new Error('write EIO');
       },
-      stderr: (text) => {
-        stderr += text;
-      },
-      env: {},
     });
     expect(code).toBe(1);
-    expect(stderr).toBe('nlsq-memory: write EPIPE\n');
+    expect(stderr).toBe('nlsq-memory: write EIO\n');
+  });
+
+  it('ends quietly with 0 when the reader of its output went away', async () => {
+    const { code, stderr } = await run(['--total-memory-gb', '8'], {
+      stdout: () => {
+        throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+      },
+    });
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+  });
+
+  it('reads /proc and /sys below fsRoot: the limit of a pod', async () => {
+    const { stdout } = await run([], { fsRoot: pod, probes: probesWith(64 * GIB) });
+    expect(stdout).toContain('Host memory    64.00 GB (systeminformation)\n');
+    expect(stdout).toContain(
+      `Limit          4.00 GB (cgroup-v2: ${pod}/sys/fs/cgroup/memory.max)\n`,
+    );
+    expect(stdout).toContain('Available now  3.00 GB\n');
+    expect(stdout).toContain(
+      'Threshold      3.00 GB (75% of 4.00 GB total, fraction from default)\n',
+    );
+  });
+
+  it('takes numbers as users write them', async () => {
+    const budget = ['--params', '10', '--total-memory-gb', '8', '--json'];
+    const decisions: { peakMemoryGb: number }[] = [];
+    for (const points of ['1000000', '1e6', '1E6', '1_000_000', '1.0e6', '+1e6', '0.001e9']) {
+      const { code, stdout } = await run(['--points', points, ...budget]);
+      expect(code, points).toBe(0);
+      decisions.push(JSON.parse(stdout).decision);
+    }
+    const peaks = new Set(decisions.map((decision) => decision.peakMemoryGb));
+    expect([...peaks]).toEqual([(1e6 * 10 * 8 * 6.5) / GIB]);
+    const fraction = (await run(['--fraction', '5e-1', '--json'])).stdout;
+    expect(JSON.parse(fraction).threshold.info.memoryFraction).toBe(0.5);
+    const budgetGb = (await run(['--total-memory-gb', '1_024', '--json'])).stdout;
+    expect(JSON.parse(budgetGb).threshold.info.totalMemoryGb).toBe(1024);
+  });
+
+  it('reads --fraction -1 as --fraction=-1: a value, clamped with a warning', async () => {
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const spaced = await run(['--fraction', '-1', '--total-memory-gb', '8']);
+    const joined = await run(['--fraction=-1', '--total-memory-gb', '8']);
+    expect(spaced).toEqual(joined);
+    expect(spaced.code).toBe(0);
+    expect(spaced.stdout).toContain(
+      'Threshold      0.80 GB (10% of 8.00 GB given, fraction from argument)\n',
+    );
+  });
+
+  it('prints the threshold and the reason with the same rounding', async () => {
+    const { stdout } = await run(['--total-memory-gb', '1.5', '--points', '1', '--params', '1']);
+    expect(stdout).toContain(
+      'Threshold      1.12 GB (75% of 1.50 GB given, fraction from default)\n',
+    );
+    expect(stdout).toContain('Reason         Memory fits: 0.00 GB < 1.12 GB threshold\n');
+  });
+
+  it("says basis 'total' for a given budget, whatever --basis asked", async () => {
+    const { stdout } = await run(['--json', '--total-memory-gb', '8', '--basis', 'available']);
+    expect(JSON.parse(stdout).threshold.info).toMatchObject({ basis: 'total', totalMemoryGb: 8 });
+  });
+
+  it('detects once per run, for the memory, the threshold and the decision', async () => {
+    const lines: string[] = [];
+    const originalLog = createDebug.log;
+    createDebug.log = (...args: unknown[]) => {
+      lines.push(format(...args));
+    };
+    createDebug.enable('nlsq-memory:*');
+    try {
+      await run(['--points', '1e6', '--params', '10'], {
+        env: { SLURM_MEM_PER_NODE: '2048' },
+        probes: probesWith(16 * GIB),
+      });
+    } finally {
+      createDebug.log = originalLog;
+      createDebug.disable();
+    }
+    const count = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).length;
+    expect(count(/nlsq-memory:detect limit 2147483648 bytes from slurm/)).toBe(1);
+    expect(count(/nlsq-memory:threshold threshold 1\.50 GB/)).toBe(1);
+    expect(count(/nlsq-memory:strategy selected standard for 1000000 points x 10 params/)).toBe(1);
   });
 
   it.each([
     [['--points', '10'], '--points and --params go together'],
     [['--params', '10'], '--points and --params go together'],
     [['--points=-1', '--params', '2'], '--points must be a non-negative integer, got "-1"'],
-    [['--points', '1e8', '--params', '2'], '--points must be a non-negative integer, got "1e8"'],
+    [['--points', '-5', '--params', '2'], '--points must be a non-negative integer, got "-5"'],
+    [['--points', '1.5', '--params', '2'], '--points must be a non-negative integer, got "1.5"'],
+    [['--points', '1e', '--params', '2'], '--points must be a non-negative integer, got "1e"'],
+    [['--points', '1__0', '--params', '2'], '--points must be a non-negative integer, got "1__0"'],
+    [['--points', '0x10', '--params', '2'], '--points must be a non-negative integer, got "0x10"'],
+    [
+      ['--points', '1e30', '--params', '2'],
+      '--points must be a non-negative integer at most 9007199254740991, got "1e30"',
+    ],
+    [['--params', '-2', '--points', '2'], '--params must be a non-negative integer, got "-2"'],
     [
       ['--points', '10', '--params', '99999999999999999999'],
       '--params must be a non-negative integer',
@@ -169,6 +277,10 @@ describe('nlsq-memory', () => {
     [['--fraction', 'abc'], '--fraction must be a number, got "abc"'],
     [['--basis', 'free'], `--basis must be 'total' or 'available', got "free"`],
     [['--total-memory-gb', '0'], '--total-memory-gb must be a number above 0, got "0"'],
+    [['--total-memory-gb', '-8'], '--total-memory-gb must be a number above 0, got "-8"'],
+    [['--total-memory-gb', '1e-12'], '--total-memory-gb must be at least one byte'],
+    [['--total-memory-gb', '1e300'], '--total-memory-gb must be below 8388608, got "1e300"'],
+    [['--fraction', '-abc'], '--fraction must be a number, got "-abc"'],
     [['--bogus'], "Unknown option '--bogus'"],
     [['stray'], 'stray'],
     [['--points'], "Option '--points <value>' argument missing"],
@@ -178,5 +290,32 @@ describe('nlsq-memory', () => {
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
     expect(stderr).toMatch(/^nlsq-memory: [^\n]+ \(see --help\)\n$/);
+  });
+});
+
+describe('printWarningsAsLines', () => {
+  it("prints this library's warnings as one line, and passes others to Node's printer", () => {
+    const emitter = new EventEmitter();
+    const node: string[] = [];
+    emitter.on('warning', (warning: Error) => node.push(warning.name));
+    const lines: string[] = [];
+    printWarningsAsLines(emitter, (line) => lines.push(line));
+    const ours = Object.assign(new Error('Memory fraction 2 clamped'), {
+      name: 'NlsqMemoryWarning',
+    });
+    const theirs = Object.assign(new Error('old API'), { name: 'DeprecationWarning' });
+    emitter.emit('warning', ours);
+    emitter.emit('warning', theirs);
+    expect(lines).toEqual(['nlsq-memory: warning: Memory fraction 2 clamped\n']);
+    expect(node).toEqual(['DeprecationWarning']);
+  });
+
+  it('prints nothing where Node prints no warnings (--no-warnings)', () => {
+    const emitter = new EventEmitter();
+    const lines: string[] = [];
+    printWarningsAsLines(emitter, (line) => lines.push(line));
+    emitter.emit('warning', Object.assign(new Error('x'), { name: 'NlsqMemoryWarning' }));
+    expect(lines).toEqual([]);
+    expect(emitter.listenerCount('warning')).toBe(0);
   });
 });

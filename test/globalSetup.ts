@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-/** Builds dist/ once, for the tests that run the package as it ships. */
+/** Builds dist/ once, as `npm run build` does, for the tests that run the package as it ships. */
 export default function setup(): void {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const build = fileURLToPath(new URL('../scripts/build.mjs', import.meta.url));
+  execFileSync(process.execPath, [build], { stdio: 'inherit' });
 }

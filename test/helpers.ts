@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, vi } from 'vitest';
+import { resetWarnings } from '../src/diagnostics.js';
 import type { HostProbes, SystemInformationLike } from '../src/memoryDetect.js';
 
 export const GIB = 1024 ** 3;
@@ -69,8 +70,12 @@ export function probesWith(
   };
 }
 
-/** Spies on `process.emitWarning`; returns the codes and messages emitted since. */
+/**
+ * Spies on `process.emitWarning`; returns the codes and messages emitted since. Forgets the
+ * warnings already emitted once, so that each can be seen again.
+ */
 export function captureWarnings(): { code: string | undefined; message: string }[] {
+  resetWarnings();
   const warnings: { code: string | undefined; message: string }[] = [];
   vi.spyOn(process, 'emitWarning').mockImplementation((warning, options) => {
     const code =

@@ -2,7 +2,7 @@ import { execFileSync, execSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,18 +17,47 @@ const expected = {
   reason: 'Peak memory (256.67 GB) exceeds threshold (24.00 GB)',
 };
 
+/** The folders in this project's node_modules of `names` and of everything they depend on. */
+function dependencyFolders(names: string[]): string[] {
+  const require = createRequire(join(repo, 'package.json'));
+  const folders = new Map<string, string>();
+  const visit = (name: string, from: string) => {
+    const manifest = createRequire(from).resolve(`${name}/package.json`);
+    const folder = dirname(manifest);
+    if (folders.has(folder)) return;
+    folders.set(folder, name);
+    const { dependencies = {} } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const dependency of Object.keys(dependencies)) visit(dependency, manifest);
+  };
+  for (const name of names) visit(name, require.resolve('./package.json'));
+  return [...folders.keys()];
+}
+
 beforeAll(() => {
   // dist/ is built by the global setup; packing must not rebuild it under the other tests.
   execSync(`npm pack --ignore-scripts --silent --pack-destination "${scratch}"`, {
     cwd: repo,
     stdio: 'ignore',
   });
-  const [tarball] = readdirSync(scratch).filter((file) => file.endsWith('.tgz'));
+  // The dependencies come from this project's node_modules, packed as they were installed: the
+  // install below needs no registry and no network.
+  const { dependencies = {} } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  for (const folder of dependencyFolders(Object.keys(dependencies))) {
+    execSync(`npm pack --ignore-scripts --silent --pack-destination "${scratch}" "${folder}"`, {
+      cwd: scratch,
+      stdio: 'ignore',
+    });
+  }
+  const tarballs = readdirSync(scratch).filter((file) => file.endsWith('.tgz'));
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
-  execSync(`npm install --prefer-offline --no-audit --no-fund --ignore-scripts "./${tarball}"`, {
-    cwd: scratch,
-    stdio: 'ignore',
-  });
+  execSync(
+    `npm install --offline --no-audit --no-fund --ignore-scripts ${tarballs.map((file) => `"./${file}"`).join(' ')}`,
+    { cwd: scratch, stdio: 'ignore' },
+  );
 }, 120_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -48,6 +77,29 @@ describe('the packed package', () => {
     expect(
       files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(file)),
     ).toEqual([]);
+  });
+
+  it('ships no source map that points at a file it does not ship', () => {
+    const tarball = readdirSync(scratch).find((file) => file.startsWith('nlsq-memory-'));
+    const listing = execSync(`tar -tzf "${join(scratch, tarball ?? '')}"`, { encoding: 'utf8' });
+    const files = new Set(listing.split('\n').filter(Boolean));
+    const maps = [...files].filter((file) => file.endsWith('.map'));
+    const missing = maps.flatMap((map) => {
+      const text = execSync(`tar -xzOf "${join(scratch, tarball ?? '')}" "${map}"`, {
+        encoding: 'utf8',
+      });
+      const { sources = [] } = JSON.parse(text) as { sources?: string[] };
+      return sources
+        .map((source) => posix.normalize(posix.join(posix.dirname(map), source)))
+        .filter((source) => !files.has(source));
+    });
+    expect(missing).toEqual([]);
+    expect(maps).toEqual([]);
+  });
+
+  it('installs its dependencies from this project, without the network', () => {
+    const installed = readdirSync(join(scratch, 'node_modules')).sort();
+    expect(installed).toEqual(expect.arrayContaining(['debug', 'ms', 'systeminformation']));
   });
 
   it('works from ESM', () => {

@@ -1,9 +1,36 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
+import { GIB, makeTree, meminfo, memoryStat, mountLine, probesWith } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const source = (file: string) => readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
+
+// The machine of the README's sample: a pod limited to 8 GiB on a 64 GiB node, 1.5 GiB in use.
+const pod = makeTree({
+  'proc/meminfo': meminfo(64 * GIB, 40 * GIB),
+  'proc/self/cgroup': '0::/\n',
+  'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+  'sys/fs/cgroup/memory.max': `${8 * GIB}\n`,
+  'sys/fs/cgroup/memory.current': `${1.5 * GIB}\n`,
+  'sys/fs/cgroup/memory.stat': memoryStat({ inactive_file: 0 }),
+});
+
+/** Runs a command line of the README on the sample pod; its output without the fake root. */
+async function runOnPod(command: string): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await main(command.split(' ').slice(2), {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: () => {},
+    env: {},
+    fsRoot: pod,
+    probes: probesWith(64 * GIB),
+  });
+  return { code, stdout: stdout.replaceAll(pod, '') };
+}
 const blocks = [...readme.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map(([, lang = '', code = '']) => ({
   lang,
   code,
@@ -67,19 +94,75 @@ describe('the README', () => {
     const commands = blocks
       .filter((block) => block.lang === 'sh')
       .flatMap((block) => block.code.split('\n'))
-      .map((line) => line.replace(/^DEBUG=\S+ /, '').replace(/^npm install && /, ''))
+      .map((line) => line.replace(/^DEBUG=\S+ /, ''))
       .filter((line) => line.startsWith('npx nlsq-memory'));
     expect(commands.length).toBeGreaterThanOrEqual(4);
     for (const command of commands) {
-      let stdout = '';
-      const code = await main(command.split(' ').slice(2), {
-        stdout: (text) => (stdout += text),
-        stderr: () => {},
-        env: {},
-      });
+      const { code, stdout } = await runOnPod(command);
       expect(code, command).toBe(0);
       expect(stdout, command).not.toMatch(/NaN/);
     }
+  });
+
+  it("shows the command's output exactly as it prints it on the machine it describes", async () => {
+    const index = blocks.findIndex((block) => block.lang === '' && block.code.startsWith('Host'));
+    const command = blocks[index - 1]?.code.trim() ?? '';
+    expect(command).toMatch(/^npx nlsq-memory /);
+    expect(readme).toContain(
+      'In a Kubernetes pod limited to 8 GiB, on a 64 GiB node, with 1.5 GiB in use',
+    );
+    expect((await runOnPod(command)).stdout).toBe(blocks[index]?.code);
+  });
+
+  it('opens with a quick start: install before any npx nlsq-memory, then npm test', () => {
+    const sections = [...readme.matchAll(/^## (.+)$/gm)].map(([, title]) => title);
+    expect(sections[0]).toBe('Quick start');
+    const lines = blocks
+      .filter((block) => block.lang === 'sh')
+      .flatMap((block) => block.code.split('\n'));
+    const firstRun = lines.findIndex((line) => line.includes('npx nlsq-memory'));
+    expect(lines.slice(0, firstRun)).toContain('npm install');
+    expect(lines.slice(0, firstRun)).toContain('npm install nlsq-memory');
+    expect(lines[firstRun + 1]).toBe('npm test');
+  });
+
+  it('shows only npm scripts that exist', () => {
+    const { scripts } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { scripts: Record<string, string> };
+    for (const [, script] of readme.matchAll(/npm run ([\w:-]+)/g)) {
+      expect(Object.keys(scripts), script).toContain(script);
+    }
+  });
+
+  it('names every exported type in the API section', () => {
+    const api = readme.slice(readme.indexOf('## API'), readme.indexOf('## Environment variable'));
+    const types = [...source('index.ts').matchAll(/type (\w+),/g)].map(([, name]) => name);
+    expect(types.length).toBeGreaterThanOrEqual(14);
+    for (const type of types) expect(api, type).toContain(`\`${type}\``);
+  });
+
+  it('says what the docs hold: an example for every function', () => {
+    expect(readme).toContain('Every export has TSDoc, and every\nfunction an example');
+    const exported = [...source('index.ts').matchAll(/^ {2}(\w+),$/gm)].map(([, name]) => name);
+    const files = readdirSync(new URL('../src/', import.meta.url))
+      .map(source)
+      .join('\n');
+    for (const name of exported) {
+      const doc = new RegExp(
+        `/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\nexport (?:async )?function ${name}\\(`,
+      );
+      const match = doc.exec(files);
+      if (match !== null) expect(match[1], name).toContain('@example');
+    }
+  });
+
+  it('states the size budgets that npm test enforces, and no figure that drifts', () => {
+    const { 'size-limit': budgets } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { 'size-limit': { limit: string }[] };
+    const stated = [...readme.matchAll(/(\d+(?:\.\d+)?) kB/g)].map(([, figure]) => `${figure} kB`);
+    expect(stated.sort()).toEqual(budgets.map((budget) => budget.limit).sort());
   });
 
   it('names every warning code the library can emit', () => {

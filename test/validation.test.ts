@@ -24,8 +24,8 @@ const badCounts: [string, number][] = [
   ['fractional', 1.5],
   ['NaN', Number.NaN],
   ['infinite', Number.POSITIVE_INFINITY],
-  ['unsafe', 2 ** 53],
 ];
+const tooLarge: number[] = [2 ** 53, 1e30, Number.MAX_VALUE];
 
 type Call = (nPoints: unknown, nParams: unknown) => unknown;
 const counted: [string, Call][] = [
@@ -70,6 +70,18 @@ describe.each(counted)('%s', (_, call) => {
       `Expected \`nPoints\` to be a non-negative integer, got ${String(value)}`,
     );
   });
+
+  it.each(tooLarge)('calls %d too large, not "not an integer"', async (value) => {
+    const error = await thrown(() => call(3, value));
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toBe(
+      `Expected \`nParams\` to be at most Number.MAX_SAFE_INTEGER, got ${String(value)}`,
+    );
+  });
+
+  it('accepts Number.MAX_SAFE_INTEGER points', async () => {
+    await expect(thrown(() => call(Number.MAX_SAFE_INTEGER, 0))).resolves.toBeUndefined();
+  });
 });
 
 describe('messages', () => {
@@ -109,22 +121,32 @@ describe('sizes and budgets', () => {
     expect(() => decideNlsqStrategy(1, 1, '16' as never)).toThrow(
       "Expected `thresholdGb` to be a finite number >= 0, got '16'",
     );
-    expect(() => decideNlsqStrategy(1, 1, 1, null as never)).toThrow(
-      'Expected `options` to be an object, got null',
+    expect(() => decideNlsqStrategy(1, 1, 1, 'x' as never)).toThrow(
+      "Expected `options` to be an object, got 'x'",
     );
+    expect(() => decideNlsqStrategy(1, 1, 1, [] as never)).toThrow(TypeError);
   });
 
-  it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])(
-    'reject a totalMemoryBytes budget of %d',
+  it.each([0, -5, 1.5, 2 ** 30 + 0.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'reject a totalMemoryBytes budget of %d: it must be a whole, positive number',
     async (value) => {
       expect(() => getAdaptiveMemoryThresholdSync({ totalMemoryBytes: value })).toThrow(
-        /^Expected `totalMemoryBytes` to be a finite number > 0, got /,
+        `Expected \`totalMemoryBytes\` to be a positive integer, got ${value}`,
       );
       await expect(getAdaptiveMemoryThreshold({ totalMemoryBytes: value })).rejects.toThrow(
         RangeError,
       );
     },
   );
+
+  it.each([2 ** 53, 1e30])('reject a totalMemoryBytes budget of %d as unsafe', (value) => {
+    expect(() => getAdaptiveMemoryThresholdSync({ totalMemoryBytes: value })).toThrow(
+      `Expected \`totalMemoryBytes\` to be at most Number.MAX_SAFE_INTEGER, got ${value}`,
+    );
+    expect(
+      getAdaptiveMemoryThresholdSync({ totalMemoryBytes: Number.MAX_SAFE_INTEGER }).thresholdBytes,
+    ).toBe(Math.floor(Number.MAX_SAFE_INTEGER * 0.75));
+  });
 
   it('reject a budget that is not a number with a TypeError', () => {
     expect(() => getAdaptiveMemoryThresholdSync({ totalMemoryBytes: '8e9' as never })).toThrow(
@@ -147,7 +169,7 @@ describe('the fraction argument', () => {
     },
   );
 
-  it.each([['0.5'], [null], [true], [[0.5]], [5n]])(
+  it.each([['0.5'], [true], [[0.5]], [5n], [() => 0.5]])(
     'rejects %o with a TypeError',
     async (value) => {
       expect(() => getAdaptiveMemoryThresholdSync(value as never)).toThrow(TypeError);
