@@ -25,7 +25,7 @@ const options: fc.Arbitrary<PlanOptions> = fc.record(
   {
     totalMemoryBytes: fc.oneof(
       fc.integer({ min: 1, max: 4 * 1024 * 1024 }).map((mib) => mib * 1024 ** 2),
-      fc.double({ min: 1, max: 2 ** 44, noNaN: true }),
+      fc.double({ min: 1, max: 2 ** 44, noNaN: true }).map(Math.floor),
     ),
     memoryFraction: fc.double({ min: 0.1, max: 0.9, noNaN: true }),
     workers: fc.integer({ min: 1, max: 64 }),

@@ -74,7 +74,7 @@ const cases: Case[] = [
     'totalMemoryBytes',
     0,
     RangeError,
-    'Expected `totalMemoryBytes` to be a finite number > 0, got 0',
+    'Expected `totalMemoryBytes` to be a positive integer, got 0',
   ],
   ['basis', 'free', RangeError, "Expected `basis` to be 'total' or 'available', got 'free'"],
 ];

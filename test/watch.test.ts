@@ -192,7 +192,7 @@ describe('watch options', () => {
     [{ signal: {} }, TypeError, /`signal` to be an AbortSignal, got \{\}/],
     [{ pressureThreshold: -1 }, RangeError, /`pressureThreshold`/],
     [{ pressureThreshold: 101 }, RangeError, /percentage from 0 to 100, got 101/],
-    [{ fsRoot: '' }, TypeError, /`fsRoot`/],
+    [{ fsRoot: '' }, RangeError, /`fsRoot`/],
   ])('rejects %o at the call, before any timer', (options, type, message) => {
     vi.useFakeTimers();
     expect(() => watchMemory(options as WatchOptions)).toThrow(type);
