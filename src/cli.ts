@@ -4,9 +4,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { detectMemory, type HostProbes, type MemoryReport } from './memoryDetect.js';
 import { parseUserNumber } from './parse.js';
-import { type StrategyDecision, type StrategyOptions, selectWithThreshold } from './strategy.js';
+import { type FitPlan, type PlanOptions, planWithThreshold } from './plan.js';
+import { type StrategyDecision, selectWithThreshold } from './strategy.js';
 import { type AdaptiveThreshold, thresholdFromReport } from './threshold.js';
 import { formatGb, GIB } from './units.js';
+import { type MemoryEvent, watchMemory } from './watch.js';
 
 /** Where the command writes, and the environment it reads. */
 export interface CliIo {
@@ -19,6 +21,8 @@ export interface CliIo {
   probes?: HostProbes;
   /** Whether to colour the text output. Default: `false`. */
   color?: boolean;
+  /** Ends `--watch` (the command's own: Ctrl-C). Default: none. */
+  signal?: AbortSignal;
 }
 
 /** Colour only on a terminal, and never with `NO_COLOR` set (no-color.org) or `TERM=dumb`. */
@@ -41,8 +45,14 @@ interface Request {
   json: boolean;
   nPoints?: number;
   nParams?: number;
+  /** Whether to print the fit plan (`--plan`, or implied by `--workers` and `--align`). */
+  plan: boolean;
+  /** Whether to print changes until stopped. */
+  watch: boolean;
+  /** The poll period of `--watch`, in ms. */
+  intervalMs?: number;
   /** The options of the API calls, filled by the flags. */
-  options: StrategyOptions;
+  options: PlanOptions;
 }
 
 /** A flag of the command: adding one is adding an entry to `FLAGS`. */
@@ -123,8 +133,49 @@ const FLAGS: Record<string, Flag> = {
       request.options.totalMemoryBytes = budgetBytes('total-memory-gb', text);
     },
   },
+  plan: {
+    help: 'with --points and --params, also size the buffers: points per chunk, chunks',
+    set: (request) => {
+      request.plan = true;
+    },
+  },
+  workers: {
+    value: 'N',
+    help: "processes or threads sharing this memory, or 'auto' (Slurm's tasks on\nthis node); implies --plan",
+    set: (request, text) => {
+      const workers = text === 'auto' ? text : count('workers', text);
+      if (workers === 0) throw usage('workers', "a positive integer or 'auto'", text);
+      request.options.workers = workers;
+      request.plan = true;
+    },
+  },
+  align: {
+    value: 'N',
+    help: 'chunk sizes are multiples of N (e.g. the number of angles); implies --plan',
+    set: (request, text) => {
+      const alignTo = count('align', text);
+      if (alignTo === 0) throw usage('align', 'a positive integer', text);
+      request.options.alignTo = alignTo;
+      request.plan = true;
+    },
+  },
+  watch: {
+    help: 'then print a line for each change of the limit, pressure or memory\nevents, until Ctrl-C',
+    set: (request) => {
+      request.watch = true;
+    },
+  },
+  interval: {
+    value: 'MS',
+    help: 'how often --watch looks, in milliseconds (default 1000, at least 50)',
+    set: (request, text) => {
+      const intervalMs = count('interval', text);
+      if (intervalMs < 50) throw usage('interval', 'at least 50', text);
+      request.intervalMs = intervalMs;
+    },
+  },
   json: {
-    help: 'print one JSON object: memory, threshold, and decision with --points',
+    help: 'print one JSON object: memory, threshold, and decision with --points\n(with --watch: one object per line)',
     set: (request) => {
       request.json = true;
     },
@@ -162,11 +213,13 @@ function flagHelp(): string {
 }
 
 const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
-                   [--total-memory-gb G] [--json]
+                   [--total-memory-gb G] [--plan] [--workers N|auto] [--align N]
+                   [--watch [--interval MS]] [--json]
 
 How much memory may a job use here, and which NLSQ strategy fits? Shows the host's RAM, the
 container or Slurm limit that caps it and where that limit is set, the memory threshold, and
-with --points and --params the strategy (standard, out_of_core or hybrid_streaming) and why.
+with --points and --params the strategy (standard, out_of_core or hybrid_streaming) and why,
+and with --plan how many points each buffer holds.
 
 Options:
 ${flagHelp()}
@@ -176,7 +229,9 @@ terminal, unless NO_COLOR is set. Warnings are one line each on stderr.
 
 Examples:
   nlsq-memory --points 1e8 --params 53
+  nlsq-memory --points 23e6 --params 53 --plan --align 23 --workers auto
   nlsq-memory --json --fraction 0.5
+  nlsq-memory --watch --json
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
 `;
@@ -227,6 +282,8 @@ function parse(argv: readonly string[], { env, fsRoot = '/', probes }: CliIo): R
     help: false,
     version: false,
     json: false,
+    plan: false,
+    watch: false,
     options: { env, fsRoot, ...(probes === undefined ? {} : { probes }) },
   };
   for (const [name, flag] of Object.entries(FLAGS)) {
@@ -236,17 +293,27 @@ function parse(argv: readonly string[], { env, fsRoot = '/', probes }: CliIo): R
   if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
     throw new UsageError('--points and --params go together');
   }
+  if (request.plan && request.nPoints === undefined) {
+    throw new UsageError('--plan, --workers and --align need --points and --params');
+  }
+  if (request.intervalMs !== undefined && !request.watch) {
+    throw new UsageError('--interval goes with --watch');
+  }
   return request;
 }
 
 const gb = (bytes: number): string => `${formatGb(bytes / GIB)} GB`;
+const grouped = (value: number): string => value.toLocaleString('en-US');
 
-function text(
-  memory: MemoryReport | null,
-  threshold: AdaptiveThreshold,
-  decision: StrategyDecision | undefined,
-  color: boolean,
-): string {
+/** What one run shows. */
+interface Shown {
+  memory: MemoryReport | null;
+  threshold: AdaptiveThreshold;
+  decision?: StrategyDecision;
+  plan?: FitPlan;
+}
+
+function text({ memory, threshold, decision, plan }: Shown, color: boolean): string {
   const paint = (code: number, value: string): string =>
     color ? `\x1b[${code}m${value}\x1b[0m` : value;
   const { info } = threshold;
@@ -284,7 +351,17 @@ function text(
   if (decision !== undefined) {
     rows.push(['Strategy', paint(STRATEGY_COLORS[decision.strategy], decision.strategy)]);
     rows.push(['Reason', decision.reason]);
-    rows.push(['Max in memory', `${decision.maxInMemoryPoints.toLocaleString('en-US')} points`]);
+    rows.push(['Max in memory', `${grouped(decision.maxInMemoryPoints)} points`]);
+  }
+  if (plan !== undefined) {
+    rows.push(['Workers', String(plan.workers)]);
+    rows.push(['Budget/worker', gb(plan.thresholdBytes)]);
+    rows.push([
+      'Chunk',
+      `${grouped(plan.chunkPoints)} points, Jacobian ${gb(plan.chunkJacobianBytes)}`,
+    ]);
+    rows.push(['Chunks', grouped(plan.chunkCount)]);
+    rows.push(['Plan', plan.reason]);
   }
   return `${rows.map(([label, value]) => `${paint(1, label.padEnd(15))}${value}`).join('\n')}\n`;
 }
@@ -299,22 +376,64 @@ async function version(): Promise<string> {
   return manifest.version;
 }
 
+/** One line for a change seen by `--watch`. */
+function eventLine(event: MemoryEvent): string {
+  const { report } = event;
+  switch (event.type) {
+    case 'limit': {
+      const origin =
+        report.limitSource === null ? 'no limit' : `${report.limitSource}: ${report.limitOrigin}`;
+      return `limit ${gb(event.previousBytes)} -> ${gb(report.totalBytes)} (${origin})`;
+    }
+    case 'pressure':
+      return `pressure ${event.level} avg10=${event.avg10.toFixed(2)}%`;
+    case 'events':
+      return `events ${Object.entries(event.delta)
+        .map(([name, rise]) => `${name}+${rise}`)
+        .join(' ')}`;
+  }
+}
+
+/** Prints each change until the signal ends the watch. */
+async function watchChanges(request: Request, io: CliIo): Promise<void> {
+  const watch = watchMemory({
+    ...request.options,
+    ...(request.intervalMs === undefined ? {} : { intervalMs: request.intervalMs }),
+    ...(io.signal === undefined ? {} : { signal: io.signal }),
+  });
+  // The watch's own timers never keep a process alive: the command means to, until stopped.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  try {
+    for await (const event of watch) {
+      const time = new Date().toISOString();
+      io.stdout(
+        request.json ? `${JSON.stringify({ time, ...event })}\n` : `${time} ${eventLine(event)}\n`,
+      );
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
 async function respond(request: Request, io: CliIo): Promise<void> {
   if (request.help) return io.stdout(HELP);
   if (request.version) return io.stdout(`${await version()}\n`);
-  // One detection for everything shown: the memory, the threshold and the decision.
+  // One detection for everything shown: the memory, the threshold, the decision and the plan.
   const { options, nPoints, nParams } = request;
   const memory = await detectMemory(options);
-  const threshold = thresholdFromReport(options, memory);
-  const decision =
-    nPoints === undefined || nParams === undefined
-      ? undefined
-      : selectWithThreshold(nPoints, nParams, threshold.thresholdGb, options);
-  io.stdout(
-    request.json
-      ? `${JSON.stringify({ memory, threshold, ...(decision === undefined ? {} : { decision }) }, null, 2)}\n`
-      : text(memory, threshold, decision, io.color === true),
-  );
+  const shown: Shown = { memory, threshold: thresholdFromReport(options, memory) };
+  if (nPoints !== undefined && nParams !== undefined) {
+    if (request.plan) {
+      shown.plan = planWithThreshold(nPoints, nParams, options, shown.threshold);
+      shown.decision = shown.plan.decision;
+    } else {
+      shown.decision = selectWithThreshold(nPoints, nParams, shown.threshold.thresholdGb, options);
+    }
+  }
+  if (!request.json) io.stdout(text(shown, io.color === true));
+  else if (request.watch) io.stdout(`${JSON.stringify(shown)}\n`);
+  else io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
+  if (request.watch) await watchChanges(request, io);
 }
 
 /** Whether `error` says the reader of a pipe went away (`… | head`). */
@@ -324,8 +443,9 @@ function isClosedPipe(error: unknown): boolean {
 
 /**
  * Runs the command with `argv` (without `node` and the script). Resolves with the exit code:
- * 0, 2 for bad flags, 1 for anything unexpected; errors are one line on stderr, never a stack.
- * A closed output pipe ends it quietly, with 0.
+ * 0, 2 for bad flags or values the API rejects, 1 for anything unexpected; errors are one line
+ * on stderr, never a stack. A closed output pipe ends it quietly, with 0; so does `io.signal`
+ * for `--watch`.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -336,7 +456,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const usage = error instanceof UsageError;
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`nlsq-memory: ${message}${usage ? ' (see --help)' : ''}\n`);
-    return usage ? 2 : 1;
+    // The API's TypeError and RangeError name a value given on the command line.
+    return usage || error instanceof RangeError || error instanceof TypeError ? 2 : 1;
   }
 }
 
@@ -378,7 +499,11 @@ if (isEntryPoint()) {
     process.stderr.write(chunk);
   };
   printWarningsAsLines(process, stderr);
+  // Ctrl-C ends --watch cleanly, with 0.
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
   process.exitCode = await main(process.argv.slice(2), {
+    signal: stop.signal,
     stdout: (chunk) => process.stdout.write(chunk),
     stderr,
     env: process.env,

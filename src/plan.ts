@@ -391,3 +391,18 @@ export function planNlsqFitSync(
   const resolved = prepare(nPoints, nParams, options);
   return plan(resolved, getAdaptiveMemoryThresholdSync(resolved.options));
 }
+
+/**
+ * Plans from a threshold already computed, so that a report, its threshold and the plan come
+ * from one detection (the command, a watch).
+ *
+ * @internal
+ */
+export function planWithThreshold(
+  nPoints: number,
+  nParams: number,
+  options: number | PlanOptions | null | undefined,
+  threshold: AdaptiveThreshold,
+): FitPlan {
+  return plan(prepare(nPoints, nParams, options), threshold);
+}

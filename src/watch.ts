@@ -7,7 +7,7 @@ import {
   type Polled,
 } from './memoryDetect.js';
 import { assertPositive, received } from './parse.js';
-import { assertPlanInput, type FitPlan, type PlanOptions, planNlsqFitSync } from './plan.js';
+import { assertPlanInput, type FitPlan, type PlanOptions, planWithThreshold } from './plan.js';
 import {
   EVENT_KEYS,
   type EventCounts,
@@ -16,7 +16,7 @@ import {
   readPressure,
   watchedDirectory,
 } from './pressure.js';
-import { getAdaptiveMemoryThresholdSync } from './threshold.js';
+import { getAdaptiveMemoryThresholdSync, thresholdFromReport } from './threshold.js';
 
 /** Options of {@link watchMemory}: how often to look, when to stop, and what counts as pressure. */
 export interface WatchOptions extends DetectOptions {
@@ -309,20 +309,11 @@ export function watchNlsqStrategy(
   const { watch, detect } = splitOptions(options);
   assertPlanInput(nPoints, nParams, detect);
   const given = detect.totalMemoryBytes ?? undefined;
-  // Checks the fraction and the basis now: later plans get a budget and need no detection.
+  // Checks the fraction and the basis at the call, before any timer: a budget skips detection.
   getAdaptiveMemoryThresholdSync({ ...detect, totalMemoryBytes: given ?? 1 });
   let last: FitPlan | undefined;
   const planFor = (report: MemoryReport | null, push: (plan: FitPlan) => void): void => {
-    const budget =
-      given ??
-      (detect.basis === 'available' ? report?.availableBytes : undefined) ??
-      report?.totalBytes;
-    // Nothing known: the plan detects (and falls back) as planNlsqFitSync does.
-    const plan = planNlsqFitSync(
-      nPoints,
-      nParams,
-      budget === undefined ? detect : { ...detect, totalMemoryBytes: budget },
-    );
+    const plan = planWithThreshold(nPoints, nParams, detect, thresholdFromReport(detect, report));
     const changed =
       last === undefined ||
       plan.decision.strategy !== last.decision.strategy ||

@@ -2,11 +2,10 @@ import { EventEmitter } from 'node:events';
 import { format, stripVTControlCharacters } from 'node:util';
 import createDebug from 'debug';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CliIo, main, printWarningsAsLines, supportsColor } from '../src/cli.js';
+import { printWarningsAsLines, supportsColor } from '../src/cli.js';
+import { run } from './cliRun.js';
 import { GIB, makeTree, meminfo, memoryStat, mountLine, probesWith } from './helpers.js';
 
-// A machine of 16 GiB with 12 GiB available, in no container: no test reads the real one.
-const machine = makeTree({ 'proc/meminfo': meminfo(16 * GIB, 12 * GIB) });
 // A pod limited to 4 GiB by cgroup v2, on a 64 GiB host.
 const pod = makeTree({
   'proc/meminfo': meminfo(64 * GIB, 40 * GIB),
@@ -20,30 +19,6 @@ const pod = makeTree({
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], extra: Partial<CliIo> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: {},
-    fsRoot: machine,
-    probes: probesWith(16 * GIB, 16 * GIB),
-    ...extra,
-  });
-  return { code, stdout, stderr };
-}
 
 describe('nlsq-memory', () => {
   it('prints the decision and its reason for a budget', async () => {

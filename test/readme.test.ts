@@ -28,6 +28,8 @@ async function runOnPod(command: string): Promise<{ code: number; stdout: string
     env: {},
     fsRoot: pod,
     probes: probesWith(64 * GIB),
+    // --watch runs until stopped: here, after a few polls.
+    ...(command.includes('--watch') ? { signal: AbortSignal.timeout(300) } : {}),
   });
   return { code, stdout: stdout.replaceAll(pod, '') };
 }

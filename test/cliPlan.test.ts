@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { run } from './cliRun.js';
+
+const sizes = ['--points', '23e6', '--params', '53', '--total-memory-gb', '64'];
+
+describe('nlsq-memory --plan', () => {
+  it('prints the plan below the decision', async () => {
+    const { code, stdout, stderr } = await run([...sizes, '--plan', '--align', '23']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('Strategy       out_of_core\n');
+    expect(stdout).toContain('Workers        1\n');
+    expect(stdout).toContain('Budget/worker  48.00 GB\n');
+    expect(stdout).toContain('Chunk          499,997 points, Jacobian 0.20 GB\n');
+    expect(stdout).toContain('Chunks         47\n');
+    expect(stdout).toMatch(/^Plan {11}Chunks of 499,997 points, .*a multiple of 23/m);
+  });
+
+  it('takes --workers and --align as asking for the plan, and auto from Slurm', async () => {
+    const env = { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '3' };
+    const one = await run([...sizes, '--workers', 'auto'], { env });
+    expect(one.stdout).toContain('Workers        1\n');
+    const four = await run([...sizes, '--workers', '4', '--json']);
+    const shown = JSON.parse(four.stdout);
+    expect(shown.plan).toMatchObject({ workers: 4, thresholdBytes: 12 * 1024 ** 3 });
+    expect(shown.decision).toEqual(shown.plan.decision);
+    const aligned = await run([...sizes, '--align', '1_000']);
+    expect(aligned.stdout).toContain('Chunk          500,000 points');
+  });
+
+  it.each([
+    [['--plan'], '--plan, --workers and --align need --points and --params'],
+    [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
+    [[...sizes, '--workers', 'many'], '--workers must be a non-negative integer, got "many"'],
+    [[...sizes, '--align', '-23'], '--align must be a non-negative integer, got "-23"'],
+    [[...sizes, '--align', '0'], '--align must be a positive integer, got "0"'],
+  ])('rejects %j with exit 2 and one line', async (argv, message) => {
+    const { code, stdout, stderr } = await run(argv);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toBe(`nlsq-memory: ${message} (see --help)\n`);
+  });
+
+  it('says with exit 2 when not even one point fits', async () => {
+    const { code, stderr } = await run([
+      ...['--points', '10', '--params', '1e9', '--total-memory-gb', '1', '--plan'],
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^nlsq-memory: Not even .* fit/);
+    expect(stderr.split('\n')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { run } from './cliRun.js';
+import { GIB, makeTree, mountLine } from './helpers.js';
+
+function pod() {
+  const fsRoot = makeTree({
+    'proc/self/cgroup': '0::/\n',
+    'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+    'sys/fs/cgroup/memory.max': `${8 * GIB}\n`,
+  });
+  return {
+    fsRoot,
+    resize: (bytes: number) =>
+      writeFileSync(join(fsRoot, 'sys/fs/cgroup/memory.max'), `${bytes}\n`),
+  };
+}
+
+/** Runs `--watch` until the first change is printed, then stops it as Ctrl-C would. */
+async function watchOnce(argv: string[]) {
+  const { fsRoot, resize } = pod();
+  const stop = new AbortController();
+  let printed = '';
+  const running = run(['--watch', '--interval', '50', ...argv], {
+    fsRoot,
+    signal: stop.signal,
+    stdout: (text) => {
+      printed += text;
+      if (/"type":"limit"|Z limit /.test(printed)) stop.abort();
+    },
+  });
+  setTimeout(() => resize(4 * GIB), 150);
+  const { code, stderr } = await running;
+  return { code, stderr, lines: printed.trimEnd().split('\n') };
+}
+
+describe('nlsq-memory --watch', () => {
+  it('prints the report, then a line per change, and ends with 0 when stopped', async () => {
+    const { code, stderr, lines } = await watchOnce([]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^Limit {10}8\.00 GB \(cgroup-v2: .*memory\.max\)$/),
+    );
+    expect(lines.at(-1)).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z limit 8\.00 GB -> 4\.00 GB \(cgroup-v2: .*memory\.max\)$/,
+    );
+  });
+
+  it('prints one JSON object per line with --json', async () => {
+    const { code, lines } = await watchOnce(['--json']);
+    expect(code).toBe(0);
+    const [first, ...events] = lines.map((line) => JSON.parse(line));
+    expect(first.memory).toMatchObject({ totalBytes: 8 * GIB });
+    expect(events).toMatchObject([
+      { type: 'limit', previousBytes: 8 * GIB, report: { totalBytes: 4 * GIB } },
+    ]);
+    expect(typeof events[0].time).toBe('string');
+  });
+
+  it('takes --interval only with --watch, and at least 50', async () => {
+    expect((await run(['--interval', '100'])).stderr).toContain('--interval goes with --watch');
+    expect((await run(['--watch', '--interval', '10'])).stderr).toContain(
+      '--interval must be at least 50, got "10"',
+    );
+  });
+
+  it('ends with 0 on Ctrl-C, as the built command', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [cli, '--watch', '--interval', '50', '--total-memory-gb', '8'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('Threshold')) child.kill('SIGINT');
+    });
+    const code = await new Promise((resolve) => child.on('exit', (status) => resolve(status)));
+    expect(code).toBe(0);
+    expect(stdout).toContain('Threshold      6.00 GB');
+  });
+});
