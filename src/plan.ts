@@ -354,8 +354,8 @@ function plan(r: Resolved, threshold: AdaptiveThreshold): FitPlan {
  * @example
  * ```ts
  * const plan = await planNlsqFit(23_000_000, 53, { alignTo: 23 });
- * const perGpuWorker = await planNlsqFit(23_000_000, 53, { device: 0, workers: 2 });
  * const jacobian = new Float64Array(plan.chunkPoints * 53); // reused for each of plan.chunkCount chunks
+ * const onGpu = await planNlsqFit(23_000_000, 53, { device: 0, workers: 2 }); // 2 workers share GPU 0
  * ```
  */
 export async function planNlsqFit(
