@@ -48,7 +48,7 @@ export interface GraphicsInformationLike {
 /** Where GPU memory is read from besides the tools on PATH; replace them in tests. */
 export interface DeviceProbes {
   /** Loads systeminformation, whose `graphics()` is the last source. Default: a dynamic `import('systeminformation')`. */
-  loadSystemInformation?: (() => Promise<GraphicsInformationLike>) | undefined;
+  loadSystemInformation?: (() => Promise<GraphicsInformationLike>) | null | undefined;
 }
 
 /** Options of {@link detectDeviceMemory}. `null` or `undefined` means "not given". */
@@ -144,7 +144,7 @@ function resolveOptions(options: DeviceOptions | null | undefined): Resolved {
     throw new TypeError(`Expected \`probes\` to be an object, got ${received(probes)}`);
   }
   const load = probes.loadSystemInformation;
-  if (load !== undefined && typeof load !== 'function') {
+  if (load != null && typeof load !== 'function') {
     throw new TypeError(
       `Expected \`probes.loadSystemInformation\` to be a function, got ${received(load)}`,
     );

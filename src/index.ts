@@ -35,6 +35,7 @@ export {
   DEFAULT_MEMORY_FRACTION,
   FALLBACK_THRESHOLD_GB,
   type FractionSource,
+  GPU_MEMORY_FRACTION_ENV_VAR,
   getAdaptiveMemoryThreshold,
   getAdaptiveMemoryThresholdSync,
   MAX_MEMORY_FRACTION,

@@ -1,3 +1,4 @@
+import type { DeviceProbes } from './device.js';
 import type { DetectOptions, HostProbes } from './memoryDetect.js';
 
 /** Shows a received value in an error message: `-1`, `'abc'`, `10n`, `null`, `[0.5]`. */
@@ -182,6 +183,16 @@ function assertProbes(probes: unknown): asserts probes is HostProbes {
   }
 }
 
+/** Throws unless `value` is a finite number above 0 that `setTimeout` honours. */
+function assertTimeout(name: string, value: unknown): asserts value is number {
+  assertPositive(name, value);
+  if (value > MAX_TIMEOUT_MS) {
+    throw new RangeError(
+      `Expected \`${name}\` to be at most ${MAX_TIMEOUT_MS} (2 ** 31 - 1), got ${received(value)}`,
+    );
+  }
+}
+
 /**
  * Checks the options of every detecting function before any I/O: a `TypeError` or `RangeError`
  * naming the option. `null`, for the options or any field, means "not given", as `undefined` does.
@@ -205,12 +216,7 @@ export function checkDetectOptions(
     checked.env = env;
   }
   if (timeoutMs != null) {
-    assertPositive('timeoutMs', timeoutMs);
-    if (timeoutMs > MAX_TIMEOUT_MS) {
-      throw new RangeError(
-        `Expected \`timeoutMs\` to be at most ${MAX_TIMEOUT_MS} (2 ** 31 - 1), got ${received(timeoutMs)}`,
-      );
-    }
+    assertTimeout('timeoutMs', timeoutMs);
     checked.timeoutMs = timeoutMs;
   }
   if (ttlMs != null) {
@@ -226,6 +232,49 @@ export function checkDetectOptions(
   if (probes != null) {
     assertProbes(probes);
     checked.probes = probes;
+  }
+  return checked;
+}
+
+/** The GPU options of the threshold functions. `null`, for any of them, means "not given". */
+export interface DeviceChoice {
+  device?: number | null;
+  deviceTimeoutMs?: number | null;
+  deviceProbes?: DeviceProbes | null;
+}
+
+/** The GPU options, checked, with every `null` turned into "not given". */
+export interface CheckedDeviceChoice {
+  device?: number;
+  deviceTimeoutMs?: number;
+  deviceProbes?: DeviceProbes;
+}
+
+/**
+ * Checks the GPU options of the threshold functions before any I/O or spawn: a `TypeError` or
+ * `RangeError` naming the option. They are checked whether or not `device` is given.
+ */
+export function checkDeviceChoice(options: DeviceChoice): CheckedDeviceChoice {
+  const { device, deviceTimeoutMs, deviceProbes } = options;
+  const checked: CheckedDeviceChoice = {};
+  if (device != null) {
+    assertCount('device', device);
+    checked.device = device;
+  }
+  if (deviceTimeoutMs != null) {
+    assertTimeout('deviceTimeoutMs', deviceTimeoutMs);
+    checked.deviceTimeoutMs = deviceTimeoutMs;
+  }
+  if (deviceProbes != null) {
+    assertObject('deviceProbes', deviceProbes);
+    const load = deviceProbes.loadSystemInformation;
+    if (load != null && typeof load !== 'function') {
+      throw new TypeError(
+        `Expected \`deviceProbes.loadSystemInformation\` to be a function, got ${received(load)}`,
+      );
+    }
+    // A probes object without a loader is the default one, and shares its cache.
+    if (load != null) checked.deviceProbes = deviceProbes;
   }
   return checked;
 }

@@ -7,11 +7,7 @@ import {
   type StrategyDecision,
   type StrategyOptions,
 } from './strategy.js';
-import {
-  type AdaptiveThreshold,
-  getAdaptiveMemoryThreshold,
-  getAdaptiveMemoryThresholdSync,
-} from './threshold.js';
+import { type AdaptiveThreshold, getAdaptiveMemoryThreshold, thresholdSync } from './threshold.js';
 import { maxTypedArrayElements } from './typedArray.js';
 
 /** Options of `planNlsqFit`: those of `selectNlsqStrategy`, and how to size the buffers. `null` means "not given". */
@@ -353,11 +349,13 @@ function plan(r: Resolved, threshold: AdaptiveThreshold): FitPlan {
  * @returns A frozen plan: the decision, the per-worker budget, points per chunk, chunk count, and
  * why.
  * @throws TypeError or RangeError for bad sizes or options, before any detection; RangeError
- * when not even `alignTo` points (or one row of the Jacobian) fit.
+ * when not even `alignTo` points (or one row of the Jacobian) fit, or when `device` is not a
+ * visible GPU.
  * @example
  * ```ts
  * const plan = await planNlsqFit(23_000_000, 53, { alignTo: 23 });
  * const jacobian = new Float64Array(plan.chunkPoints * 53); // reused for each of plan.chunkCount chunks
+ * const onGpu = await planNlsqFit(23_000_000, 53, { device: 0, workers: 2 }); // 2 workers share GPU 0
  * ```
  */
 export async function planNlsqFit(
@@ -370,13 +368,15 @@ export async function planNlsqFit(
 }
 
 /**
- * Like {@link planNlsqFit}, synchronously, with host RAM from `os.totalmem()`.
+ * Like {@link planNlsqFit}, synchronously, with host RAM from `os.totalmem()`. GPUs cannot be
+ * detected synchronously: `device` is taken only with `totalMemoryBytes`.
  *
  * @param nPoints - Number of data points, a non-negative integer.
  * @param nParams - Number of fit parameters, a non-negative integer.
  * @param options - The memory fraction, or options as for {@link planNlsqFit}.
  * @returns A frozen plan.
- * @throws TypeError or RangeError, as {@link planNlsqFit}.
+ * @throws TypeError or RangeError, as {@link planNlsqFit}; TypeError for `device` without
+ * `totalMemoryBytes`.
  * @example
  * ```ts
  * const plan = planNlsqFitSync(23_000_000, 53, { totalMemoryBytes: 64 * 1024 ** 3, alignTo: 23 });
@@ -389,7 +389,7 @@ export function planNlsqFitSync(
   options?: number | PlanOptions | null,
 ): FitPlan {
   const resolved = prepare(nPoints, nParams, options);
-  return plan(resolved, getAdaptiveMemoryThresholdSync(resolved.options));
+  return plan(resolved, thresholdSync(resolved.options, 'planNlsqFit'));
 }
 
 /**

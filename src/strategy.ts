@@ -1,10 +1,6 @@
 import { logger } from './diagnostics.js';
 import { assertCount, assertPositive, received, toOptions } from './parse.js';
-import {
-  getAdaptiveMemoryThreshold,
-  getAdaptiveMemoryThresholdSync,
-  type ThresholdOptions,
-} from './threshold.js';
+import { getAdaptiveMemoryThreshold, type ThresholdOptions, thresholdSync } from './threshold.js';
 import { GIB, formatGb as gb } from './units.js';
 
 /** The computation strategies, from lightest to heaviest on memory. Frozen. */
@@ -230,17 +226,20 @@ function prepare(
 
 /**
  * Selects the strategy for `nPoints` × `nParams` against the adaptive memory threshold: the
- * fraction (argument, else `NLSQ_MEMORY_FRACTION`, else 0.75) of the memory this process may use.
+ * fraction (argument, else `NLSQ_MEMORY_FRACTION`, else 0.75) of the memory this process may use,
+ * or, with `device`, of that GPU's memory.
  *
  * @param nPoints - Number of data points, a non-negative integer.
  * @param nParams - Number of fit parameters, a non-negative integer.
  * @param memoryFraction - The fraction, or options: those of {@link getAdaptiveMemoryThreshold},
  * plus `bytesPerElement` and `jacobianOverhead`.
  * @returns A frozen decision with its figures and reason.
- * @throws TypeError or RangeError for bad sizes or options, before any detection.
+ * @throws TypeError or RangeError for bad sizes or options, before any detection; RangeError when
+ * `device` is not a visible GPU.
  * @example
  * ```ts
  * const { strategy, reason } = await selectNlsqStrategy(100_000_000, 53);
+ * const onGpu = await selectNlsqStrategy(50_000_000, 53, { device: 0 }); // against 75% of GPU 0
  * ```
  */
 export async function selectNlsqStrategy(
@@ -254,13 +253,15 @@ export async function selectNlsqStrategy(
 }
 
 /**
- * Like {@link selectNlsqStrategy}, synchronously, with host RAM from `os.totalmem()`.
+ * Like {@link selectNlsqStrategy}, synchronously, with host RAM from `os.totalmem()`. GPUs cannot
+ * be detected synchronously: `device` is taken only with `totalMemoryBytes`.
  *
  * @param nPoints - Number of data points, a non-negative integer.
  * @param nParams - Number of fit parameters, a non-negative integer.
  * @param memoryFraction - The fraction, or options as for {@link selectNlsqStrategy}.
  * @returns A frozen decision with its figures and reason.
- * @throws TypeError or RangeError for bad sizes or options.
+ * @throws TypeError or RangeError for bad sizes or options; TypeError for `device` without
+ * `totalMemoryBytes`.
  * @example
  * ```ts
  * selectNlsqStrategySync(1_000_000, 10, { totalMemoryBytes: 8 * 1024 ** 3 }).strategy; // 'standard'
@@ -272,7 +273,7 @@ export function selectNlsqStrategySync(
   memoryFraction?: number | StrategyOptions | null,
 ): StrategyDecision {
   const { options, peak, started } = prepare(nPoints, nParams, memoryFraction);
-  const { thresholdGb } = getAdaptiveMemoryThresholdSync(options);
+  const { thresholdGb } = thresholdSync(options, 'selectNlsqStrategy');
   return logged(nPoints, nParams, started, decide(nPoints, nParams, thresholdGb, peak));
 }
 

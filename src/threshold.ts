@@ -1,4 +1,12 @@
-import { logger, warnOnce } from './diagnostics.js';
+import {
+  type DeviceMemory,
+  type DeviceOptions,
+  type DeviceProbes,
+  type DeviceSource,
+  detectDeviceMemory,
+  findDevice,
+} from './device.js';
+import { logger, type WarningCode, warnOnce } from './diagnostics.js';
 import {
   type DetectionMethod,
   type DetectOptions,
@@ -11,7 +19,10 @@ import {
   assertCount,
   assertFinite,
   assertOneOf,
+  type CheckedDetectOptions,
+  type CheckedDeviceChoice,
   checkDetectOptions,
+  checkDeviceChoice,
   parseDecimal,
   toOptions,
 } from './parse.js';
@@ -21,6 +32,8 @@ import { formatGb, GIB } from './units.js';
 export const DEFAULT_MEMORY_FRACTION = 0.75;
 /** The environment variable that sets the memory fraction. */
 export const MEMORY_FRACTION_ENV_VAR = 'NLSQ_MEMORY_FRACTION';
+/** The environment variable that sets the memory fraction of a GPU (`device`), before `NLSQ_MEMORY_FRACTION`. */
+export const GPU_MEMORY_FRACTION_ENV_VAR = 'NLSQ_GPU_MEMORY_FRACTION';
 /** The threshold in GB used when memory cannot be detected. */
 export const FALLBACK_THRESHOLD_GB = 16;
 /** The smallest fraction used; lower ones are clamped to it. */
@@ -43,24 +56,43 @@ export interface ThresholdInfo {
   /** Where the fraction came from. */
   source: FractionSource;
   /**
-   * Which source produced host RAM: `'override'` for `totalMemoryBytes`, `'fallback'` when
-   * nothing was detected, `null` when host RAM was unknown and the limit alone set the memory.
+   * Which source produced the memory: for host RAM a `DetectionMethod`, or `null` when host RAM
+   * was unknown and the limit alone set the memory; for a `device`, the `DeviceSource` that
+   * reported the GPU (`'nvidia-smi'`, `'rocm-smi'` or `'systeminformation'`); `'override'` for
+   * `totalMemoryBytes`, `'fallback'` when nothing was detected.
    */
-  detectionMethod: DetectionMethod | 'override' | 'fallback' | null;
-  /** Where the limit that capped host RAM came from, if any. */
+  detectionMethod: DetectionMethod | DeviceSource | 'override' | 'fallback' | null;
+  /** Where the limit that capped host RAM came from, if any; `null` for a `device`. */
   limitSource: LimitSource | null;
   /** The memory figure the fraction was applied to. */
   basis: ThresholdBasis;
 }
 
-/** Options of the threshold functions. `null`, for any of them, means "not given". */
+/**
+ * Options of the threshold functions. `null`, for any of them, means "not given". With `device`,
+ * the budget is that GPU's memory: host RAM is not read, and `fsRoot`, `timeoutMs` and `probes`
+ * are checked but unused; `env`, `ttlMs` and `refresh` serve the GPU's detection.
+ */
 export interface ThresholdOptions extends DetectOptions {
-  /** Fraction of memory to allow, clamped to [0.1, 0.9]. Default: `NLSQ_MEMORY_FRACTION`, else 0.75. */
+  /**
+   * Fraction of memory to allow, clamped to [0.1, 0.9]. Default: `NLSQ_MEMORY_FRACTION`, else
+   * 0.75; with `device`, `NLSQ_GPU_MEMORY_FRACTION` first.
+   */
   memoryFraction?: number | null;
   /** A known budget in bytes, a positive safe integer (GPU memory, a scheduler's grant, tests); skips detection and is used as a total. */
   totalMemoryBytes?: number | null;
   /** Apply the fraction to the total this process may use, or to what is available now. Default: `'total'`. */
   basis?: ThresholdBasis | null;
+  /**
+   * The `index` of a GPU among those of {@link detectDeviceMemory}: the budget is its memory
+   * (`totalBytes`, or `freeBytes` with `basis: 'available'`) instead of host RAM. Asynchronous
+   * functions only, unless `totalMemoryBytes` gives the budget. Default: none (host RAM).
+   */
+  device?: number | null;
+  /** Time budget for the GPU's detection, tools included, in ms. Default: 5000. */
+  deviceTimeoutMs?: number | null;
+  /** Replaces systeminformation, the last source of GPU memory (tests). Default: systeminformation. */
+  deviceProbes?: DeviceProbes | null;
 }
 
 /** A memory threshold, in GB and bytes, with how it was computed. */
@@ -79,47 +111,82 @@ const log = logger('threshold');
 interface Fraction {
   memoryFraction: number;
   source: FractionSource;
+  /** Where it was read: `'argument'`, an environment variable's name, or `'default'`. */
+  from: string;
 }
 
-/** The effective fraction: argument, else environment, else default; clamped with a warning. */
+/** An environment variable that sets the fraction, and its warning codes. */
+interface FractionVariable {
+  name: string;
+  invalid: WarningCode;
+  clamped: WarningCode;
+}
+
+const HOST_VARIABLE: FractionVariable = {
+  name: MEMORY_FRACTION_ENV_VAR,
+  invalid: 'NLSQ_MEMORY_FRACTION_INVALID',
+  clamped: 'NLSQ_MEMORY_FRACTION_CLAMPED',
+};
+const GPU_VARIABLE: FractionVariable = {
+  name: GPU_MEMORY_FRACTION_ENV_VAR,
+  invalid: 'NLSQ_GPU_MEMORY_FRACTION_INVALID',
+  clamped: 'NLSQ_GPU_MEMORY_FRACTION_CLAMPED',
+};
+
+/**
+ * The effective fraction: argument, else the environment (for a GPU `NLSQ_GPU_MEMORY_FRACTION`,
+ * then `NLSQ_MEMORY_FRACTION`), else default; clamped with a warning. An invalid variable is
+ * skipped with a warning.
+ */
 function resolveFraction(
   argument: number | undefined,
   env: Record<string, string | undefined>,
+  gpu: boolean,
 ): Fraction {
   let fraction = DEFAULT_MEMORY_FRACTION;
   let source: FractionSource = 'default';
+  let from = 'default';
+  let clampedCode: WarningCode = HOST_VARIABLE.clamped;
   if (argument !== undefined) {
     assertFinite('memoryFraction', argument);
     fraction = argument;
     source = 'argument';
+    from = 'argument';
   } else {
-    const text = env[MEMORY_FRACTION_ENV_VAR];
-    if (text !== undefined) {
+    const variables = gpu ? [GPU_VARIABLE, HOST_VARIABLE] : [HOST_VARIABLE];
+    for (const [position, variable] of variables.entries()) {
+      const text = env[variable.name];
+      if (text === undefined) continue;
       const parsed = parseDecimal(text);
       if (parsed === undefined) {
+        const next = variables[position + 1];
         warnOnce(
-          'NLSQ_MEMORY_FRACTION_INVALID',
-          `Invalid ${MEMORY_FRACTION_ENV_VAR}=${JSON.stringify(text)}, using default ${DEFAULT_MEMORY_FRACTION}`,
+          variable.invalid,
+          `Invalid ${variable.name}=${JSON.stringify(text)}, using ${next === undefined ? '' : `${next.name} or `}default ${DEFAULT_MEMORY_FRACTION}`,
         );
-      } else {
-        fraction = parsed;
-        source = 'env';
+        continue;
       }
+      fraction = parsed;
+      source = 'env';
+      from = variable.name;
+      clampedCode = variable.clamped;
+      break;
     }
   }
   const clamped = Math.min(MAX_MEMORY_FRACTION, Math.max(MIN_MEMORY_FRACTION, fraction));
   if (clamped !== fraction) {
+    const what = from === GPU_MEMORY_FRACTION_ENV_VAR ? 'GPU memory fraction' : 'Memory fraction';
     warnOnce(
-      'NLSQ_MEMORY_FRACTION_CLAMPED',
-      `Memory fraction ${fraction} clamped to [${MIN_MEMORY_FRACTION}, ${MAX_MEMORY_FRACTION}]: using ${clamped}`,
+      clampedCode,
+      `${what} ${fraction} clamped to [${MIN_MEMORY_FRACTION}, ${MAX_MEMORY_FRACTION}]: using ${clamped}`,
     );
   }
-  return { memoryFraction: clamped, source };
+  return { memoryFraction: clamped, source, from };
 }
 
 function threshold(
   bytes: number,
-  { memoryFraction, source }: Fraction,
+  { memoryFraction, source, from }: Fraction,
   detectionMethod: ThresholdInfo['detectionMethod'],
   limitSource: LimitSource | null,
   basis: ThresholdBasis,
@@ -132,7 +199,7 @@ function threshold(
     Math.round(memoryFraction * 100),
     formatGb(totalMemoryGb),
     basis,
-    source,
+    from,
     detectionMethod,
     limitSource ?? 'none',
   );
@@ -149,22 +216,68 @@ interface Prepared {
   basis: ThresholdBasis;
   /** The threshold of a `totalMemoryBytes` budget, which needs no detection. */
   budget: AdaptiveThreshold | undefined;
+  /** The GPU whose memory is the budget, if any. */
+  device: number | undefined;
+  /** The options of the GPU's detection. */
+  deviceOptions: DeviceOptions;
+}
+
+/** The options of {@link detectDeviceMemory} that the threshold options give. */
+function toDeviceOptions(
+  { env, ttlMs, refresh }: CheckedDetectOptions,
+  { deviceTimeoutMs, deviceProbes }: CheckedDeviceChoice,
+): DeviceOptions {
+  return { env, ttlMs, refresh, timeoutMs: deviceTimeoutMs, probes: deviceProbes };
 }
 
 function prepare(memoryFraction: number | ThresholdOptions | null | undefined): Prepared {
   const options = toOptions(memoryFraction);
-  const { env = process.env } = checkDetectOptions(options);
+  const detect = checkDetectOptions(options);
+  const choice = checkDeviceChoice(options);
   const basis = options.basis ?? 'total';
   assertOneOf('basis', basis, BASES);
   const totalMemoryBytes = options.totalMemoryBytes ?? undefined;
   if (totalMemoryBytes !== undefined) assertCount('totalMemoryBytes', totalMemoryBytes, true);
-  const fraction = resolveFraction(options.memoryFraction ?? undefined, env);
+  const { device } = choice;
+  const fraction = resolveFraction(
+    options.memoryFraction ?? undefined,
+    detect.env ?? process.env,
+    device !== undefined,
+  );
   // A known budget is a total: what is available of it is not known.
   const budget =
     totalMemoryBytes === undefined
       ? undefined
       : threshold(totalMemoryBytes, fraction, 'override', null, 'total');
-  return { options, fraction, basis, budget };
+  return {
+    options,
+    fraction,
+    basis,
+    budget,
+    device,
+    deviceOptions: toDeviceOptions(detect, choice),
+  };
+}
+
+/** The threshold of a GPU's memory: its free memory with basis `'available'` where known, else its total. */
+function fromDevice({ fraction, basis }: Prepared, gpu: DeviceMemory): AdaptiveThreshold {
+  log('GPU %d: %s, from %s', gpu.index, gpu.name, gpu.source);
+  const free = basis === 'available' ? gpu.freeBytes : null;
+  if (basis === 'available' && free === null) log('GPU free memory unknown, using the total');
+  return free === null
+    ? threshold(gpu.totalBytes, fraction, gpu.source, null, 'total')
+    : threshold(free, fraction, gpu.source, null, 'available');
+}
+
+/**
+ * Throws the `TypeError` of a synchronous function asked for a GPU's memory, which only tools run
+ * asynchronously can read. `name` is the asynchronous function to use instead.
+ */
+function assertNoDeviceDetection(prepared: Prepared, name: string): void {
+  if (prepared.device === undefined || prepared.budget !== undefined) return;
+  throw new TypeError(
+    `Expected \`device\` not to be given to ${name}Sync: a GPU's memory is read by running tools, asynchronously. Use ${name}, or give \`totalMemoryBytes\``,
+  );
 }
 
 function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null): AdaptiveThreshold {
@@ -200,31 +313,45 @@ function fromReport({ fraction, basis }: Prepared, report: MemoryReport | null):
  * The fraction is the argument, else `NLSQ_MEMORY_FRACTION`, else 0.75, clamped to [0.1, 0.9]
  * with a warning. When no memory can be detected the threshold is 16 GB, with a warning.
  *
+ * With `device`, the memory is that GPU's (from {@link detectDeviceMemory}): its `totalBytes`, or
+ * its `freeBytes` with `basis: 'available'` (its total where free memory is unknown); the fraction
+ * is then the argument, else `NLSQ_GPU_MEMORY_FRACTION`, else as above.
+ *
  * @param memoryFraction - The fraction, or options: `memoryFraction`, `totalMemoryBytes` (a known
- * budget, which skips detection), `basis`, and those of {@link detectMemory}.
+ * budget, which skips detection), `basis`, `device`, `deviceTimeoutMs`, `deviceProbes`, and those
+ * of {@link detectMemory}.
  * @returns The threshold in GB and bytes, and how it was computed.
  * @throws TypeError for a fraction or budget that is not a number, or an option of the wrong
  * type; RangeError for a non-finite fraction, a budget that is not a positive safe integer, or an
- * unknown basis. All before any I/O.
+ * unknown basis. All before any I/O. RangeError, after detection, when `device` is not the index
+ * of a visible GPU (the message lists the visible ones).
  * @example
  * ```ts
  * const { thresholdBytes } = await getAdaptiveMemoryThreshold();
  * const { thresholdGb } = await getAdaptiveMemoryThreshold({ totalMemoryBytes: 32 * 1024 ** 3 }); // 24
+ * const gpu = await getAdaptiveMemoryThreshold({ device: 0 }); // 75% of GPU 0's memory
  * ```
  */
 export async function getAdaptiveMemoryThreshold(
   memoryFraction?: number | ThresholdOptions | null,
 ): Promise<AdaptiveThreshold> {
   const prepared = prepare(memoryFraction);
-  return prepared.budget ?? fromReport(prepared, await detectMemory(prepared.options));
+  if (prepared.budget !== undefined) return prepared.budget;
+  if (prepared.device !== undefined) {
+    const devices = await detectDeviceMemory(prepared.deviceOptions);
+    return fromDevice(prepared, findDevice(devices, prepared.device));
+  }
+  return fromReport(prepared, await detectMemory(prepared.options));
 }
 
 /**
  * Like {@link getAdaptiveMemoryThreshold}, synchronously, with host RAM from `os.totalmem()`.
+ * GPUs cannot be detected synchronously: `device` is taken only with `totalMemoryBytes`.
  *
  * @param memoryFraction - The fraction, or options as for {@link getAdaptiveMemoryThreshold}.
  * @returns The threshold in GB and bytes, and how it was computed.
- * @throws TypeError or RangeError, as {@link getAdaptiveMemoryThreshold}.
+ * @throws TypeError or RangeError, as {@link getAdaptiveMemoryThreshold}; TypeError for `device`
+ * without `totalMemoryBytes`.
  * @example
  * ```ts
  * getAdaptiveMemoryThresholdSync(0.5).info.source; // 'argument'
@@ -233,20 +360,52 @@ export async function getAdaptiveMemoryThreshold(
 export function getAdaptiveMemoryThresholdSync(
   memoryFraction?: number | ThresholdOptions | null,
 ): AdaptiveThreshold {
+  return thresholdSync(memoryFraction, 'getAdaptiveMemoryThreshold');
+}
+
+/**
+ * The synchronous threshold; with `device` (and no `totalMemoryBytes`) a `TypeError` that names
+ * `name`, the asynchronous function to call instead.
+ *
+ * @internal
+ */
+export function thresholdSync(
+  memoryFraction: number | ThresholdOptions | null | undefined,
+  name: string,
+): AdaptiveThreshold {
   const prepared = prepare(memoryFraction);
+  assertNoDeviceDetection(prepared, name);
   return prepared.budget ?? fromReport(prepared, detectMemorySync(prepared.options));
 }
 
 /**
- * The threshold from a report already read, for callers that show the report too and must not
- * detect twice (the command).
+ * The options of {@link detectDeviceMemory} that threshold options give (`env`, `ttlMs`,
+ * `refresh`, `deviceTimeoutMs`, `deviceProbes`), checked, for callers that list the GPUs too and
+ * must not detect twice (the command).
+ *
+ * @internal
+ */
+export function deviceOptionsOf(
+  memoryFraction: number | ThresholdOptions | null | undefined,
+): DeviceOptions {
+  return prepare(memoryFraction).deviceOptions;
+}
+
+/**
+ * The threshold from a report (and, with `device`, a device list) already read, for callers that
+ * show them too and must not detect twice (the command). With `device`, `devices` is searched
+ * (a `RangeError` listing them when it is not there) and `report` is not used.
  *
  * @internal
  */
 export function thresholdFromReport(
   memoryFraction: number | ThresholdOptions | null | undefined,
   report: MemoryReport | null,
+  devices: readonly DeviceMemory[] = [],
 ): AdaptiveThreshold {
   const prepared = prepare(memoryFraction);
-  return prepared.budget ?? fromReport(prepared, report);
+  if (prepared.budget !== undefined) return prepared.budget;
+  if (prepared.device !== undefined)
+    return fromDevice(prepared, findDevice(devices, prepared.device));
+  return fromReport(prepared, report);
 }

@@ -28,8 +28,19 @@ export interface WatchOptions extends DetectOptions {
   pressureThreshold?: number | null;
 }
 
-/** Options of {@link watchNlsqStrategy}: those of {@link planNlsqFit} and of {@link watchMemory}. */
-export interface PlanWatchOptions extends PlanOptions, WatchOptions {}
+/**
+ * Options of {@link watchNlsqStrategy}: those of {@link planNlsqFit} but the GPU ones, and those of
+ * {@link watchMemory}.
+ */
+export interface PlanWatchOptions
+  extends Omit<PlanOptions, 'device' | 'deviceTimeoutMs' | 'deviceProbes'>,
+    WatchOptions {
+  /**
+   * Not taken: a watch follows host memory, not a GPU's. Plan a GPU fit with {@link planNlsqFit}
+   * and its `device` option.
+   */
+  device?: null;
+}
 
 /** A change in the memory this process may use, with a fresh report. */
 export type MemoryEvent =
@@ -290,9 +301,11 @@ export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEv
  *
  * @param nPoints - Number of data points, a non-negative integer.
  * @param nParams - Number of fit parameters, a non-negative integer.
- * @param options - Those of {@link planNlsqFit} and of {@link watchMemory}; `null` means "not given".
+ * @param options - Those of {@link planNlsqFit} but `device`, and of {@link watchMemory}; `null`
+ * means "not given".
  * @returns An async iterator of frozen plans, with `close()`.
- * @throws TypeError or RangeError for bad sizes or options, at the call, before any timer.
+ * @throws TypeError or RangeError for bad sizes or options, at the call, before any timer;
+ * TypeError for `device`: a watch follows host memory, not a GPU's.
  * @example
  * ```ts
  * const ac = new AbortController();
@@ -308,6 +321,12 @@ export function watchNlsqStrategy(
 ): MemoryWatch<FitPlan> {
   const { watch, detect } = splitOptions(options);
   assertPlanInput(nPoints, nParams, detect);
+  const { device } = detect as PlanOptions;
+  if (device != null) {
+    throw new TypeError(
+      `Expected \`device\` not to be given to watchNlsqStrategy, which watches host memory, got ${received(device)}: plan a GPU fit with planNlsqFit`,
+    );
+  }
   const given = detect.totalMemoryBytes ?? undefined;
   // Checks the fraction and the basis at the call, before any timer: a budget skips detection.
   getAdaptiveMemoryThresholdSync({ ...detect, totalMemoryBytes: given ?? 1 });

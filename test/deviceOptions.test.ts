@@ -62,6 +62,11 @@ describe('detectDeviceMemory options', () => {
     expect(devices).toMatchObject([{ index: 0, source: 'nvidia-smi' }]);
     expect(runsIn(counter)).toBe(1);
   });
+
+  it('takes a null loader in probes as "not given"', async () => {
+    const probes = { loadSystemInformation: null };
+    expect(await detectDeviceMemory({ env, probes })).toMatchObject([{ index: 0 }]);
+  });
 });
 
 describe('on this machine', () => {
