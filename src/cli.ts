@@ -2,11 +2,12 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type DeviceMemory, type DeviceProbes, detectDeviceMemory } from './device.js';
 import { detectMemory, type HostProbes, type MemoryReport } from './memoryDetect.js';
 import { parseUserNumber } from './parse.js';
 import { type FitPlan, type PlanOptions, planWithThreshold } from './plan.js';
 import { type StrategyDecision, selectWithThreshold } from './strategy.js';
-import { type AdaptiveThreshold, thresholdFromReport } from './threshold.js';
+import { type AdaptiveThreshold, deviceOptionsOf, thresholdFromReport } from './threshold.js';
 import { formatGb, GIB } from './units.js';
 import { type MemoryEvent, watchMemory } from './watch.js';
 
@@ -19,6 +20,8 @@ export interface CliIo {
   fsRoot?: string;
   /** Sources of host RAM, replaced in tests. Default: systeminformation and `os.totalmem`. */
   probes?: HostProbes;
+  /** The last source of GPU memory, replaced in tests. Default: systeminformation's `graphics()`. */
+  deviceProbes?: DeviceProbes;
   /** Whether to colour the text output. Default: `false`. */
   color?: boolean;
   /** Ends `--watch` (the command's own: Ctrl-C). Default: none. */
@@ -133,6 +136,13 @@ const FLAGS: Record<string, Flag> = {
       request.options.totalMemoryBytes = budgetBytes('total-memory-gb', text);
     },
   },
+  device: {
+    value: 'N',
+    help: 'decide for GPU N (as listed): a fraction of its memory\n(NLSQ_GPU_MEMORY_FRACTION, else as --fraction)',
+    set: (request, text) => {
+      request.options.device = count('device', text);
+    },
+  },
   plan: {
     help: 'with --points and --params, also size the buffers: points per chunk, chunks',
     set: (request) => {
@@ -213,11 +223,12 @@ function flagHelp(): string {
 }
 
 const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
-                   [--total-memory-gb G] [--plan] [--workers N|auto] [--align N]
+                   [--total-memory-gb G] [--device N] [--plan] [--workers N|auto] [--align N]
                    [--watch [--interval MS]] [--json]
 
 How much memory may a job use here, and which NLSQ strategy fits? Shows the host's RAM, the
-container or Slurm limit that caps it and where that limit is set, the memory threshold, and
+container or Slurm limit that caps it and where that limit is set, the GPUs and their memory,
+the memory threshold, and
 with --points and --params the strategy (standard, out_of_core or hybrid_streaming) and why,
 and with --plan how many points each buffer holds.
 
@@ -231,6 +242,7 @@ Examples:
   nlsq-memory --points 1e8 --params 53
   nlsq-memory --points 23e6 --params 53 --plan --align 23 --workers auto
   nlsq-memory --json --fraction 0.5
+  nlsq-memory --points 5e7 --params 53 --device 0
   nlsq-memory --watch --json
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
@@ -258,7 +270,10 @@ function attachValues(argv: readonly string[]): string[] {
   return joined;
 }
 
-function parse(argv: readonly string[], { env, fsRoot = '/', probes }: CliIo): Request {
+function parse(
+  argv: readonly string[],
+  { env, fsRoot = '/', probes, deviceProbes }: CliIo,
+): Request {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
@@ -284,7 +299,12 @@ function parse(argv: readonly string[], { env, fsRoot = '/', probes }: CliIo): R
     json: false,
     plan: false,
     watch: false,
-    options: { env, fsRoot, ...(probes === undefined ? {} : { probes }) },
+    options: {
+      env,
+      fsRoot,
+      ...(probes === undefined ? {} : { probes }),
+      ...(deviceProbes === undefined ? {} : { deviceProbes }),
+    },
   };
   for (const [name, flag] of Object.entries(FLAGS)) {
     const value = values[name];
@@ -308,12 +328,13 @@ const grouped = (value: number): string => value.toLocaleString('en-US');
 /** What one run shows. */
 interface Shown {
   memory: MemoryReport | null;
+  devices: DeviceMemory[];
   threshold: AdaptiveThreshold;
   decision?: StrategyDecision;
   plan?: FitPlan;
 }
 
-function text({ memory, threshold, decision, plan }: Shown, color: boolean): string {
+function text({ memory, devices, threshold, decision, plan }: Shown, color: boolean): string {
   const paint = (code: number, value: string): string =>
     color ? `\x1b[${code}m${value}\x1b[0m` : value;
   const { info } = threshold;
@@ -337,6 +358,14 @@ function text({ memory, threshold, decision, plan }: Shown, color: boolean): str
     rows.push([
       'Available now',
       memory.availableBytes === null ? 'unknown' : gb(memory.availableBytes),
+    ]);
+  }
+  if (devices.length === 0) rows.push(['GPUs', 'none']);
+  for (const device of devices) {
+    const free = device.freeBytes === null ? '' : `, ${gb(device.freeBytes)} free`;
+    rows.push([
+      `GPU ${device.index}`,
+      `${device.name}: ${gb(device.totalBytes)}${free} (${device.source})`,
     ]);
   }
   const basis = info.detectionMethod === 'override' ? 'given' : info.basis;
@@ -418,10 +447,17 @@ async function watchChanges(request: Request, io: CliIo): Promise<void> {
 async function respond(request: Request, io: CliIo): Promise<void> {
   if (request.help) return io.stdout(HELP);
   if (request.version) return io.stdout(`${await version()}\n`);
-  // One detection for everything shown: the memory, the threshold, the decision and the plan.
+  // One detection for everything shown: the memory, the GPUs, the threshold, the decision, the plan.
   const { options, nPoints, nParams } = request;
-  const memory = await detectMemory(options);
-  const shown: Shown = { memory, threshold: thresholdFromReport(options, memory) };
+  const [memory, devices] = await Promise.all([
+    detectMemory(options),
+    detectDeviceMemory(deviceOptionsOf(options)),
+  ]);
+  const shown: Shown = {
+    memory,
+    devices,
+    threshold: thresholdFromReport(options, memory, devices),
+  };
   if (nPoints !== undefined && nParams !== undefined) {
     if (request.plan) {
       shown.plan = planWithThreshold(nPoints, nParams, options, shown.threshold);

@@ -90,7 +90,8 @@ describe('nlsq-memory', () => {
     );
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout);
-    expect(Object.keys(parsed)).toEqual(['memory', 'threshold', 'decision']);
+    expect(Object.keys(parsed)).toEqual(['memory', 'devices', 'threshold', 'decision']);
+    expect(parsed.devices).toEqual([]);
     expect(parsed.memory).toMatchObject({
       hostTotalBytes: 64 * GIB,
       detectionMethod: 'systeminformation',
@@ -105,6 +106,7 @@ describe('nlsq-memory', () => {
     });
     expect(Object.keys(JSON.parse((await run(['--json'])).stdout))).toEqual([
       'memory',
+      'devices',
       'threshold',
     ]);
   });

@@ -1,5 +1,5 @@
 import { type CliIo, main } from '../src/cli.js';
-import { GIB, makeTree, meminfo, probesWith } from './helpers.js';
+import { GIB, makeTree, meminfo, noGpu, probesWith } from './helpers.js';
 
 // A machine of 16 GiB with 12 GiB available, in no container: no test reads the real one.
 export const machine: string = makeTree({ 'proc/meminfo': meminfo(16 * GIB, 12 * GIB) });
@@ -24,6 +24,7 @@ export async function run(argv: string[], extra: Partial<CliIo> = {}): Promise<R
     },
     env: {},
     fsRoot: machine,
+    deviceProbes: noGpu,
     probes: probesWith(16 * GIB, 16 * GIB),
     ...extra,
   });

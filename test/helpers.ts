@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, vi } from 'vitest';
+import type { DeviceProbes } from '../src/device.js';
 import { resetWarnings } from '../src/diagnostics.js';
 import type { HostProbes, SystemInformationLike } from '../src/memoryDetect.js';
 
@@ -131,3 +132,8 @@ export function isRunning(pid: number): boolean {
     return process.platform !== 'linux';
   }
 }
+
+/** Device probes of a machine without a GPU: `graphics()` lists none, and no tool is asked. */
+export const noGpu: DeviceProbes = {
+  loadSystemInformation: async () => ({ graphics: async () => ({ controllers: [] }) }),
+};

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
-import { GIB, makeTree, meminfo, memoryStat, mountLine, probesWith } from './helpers.js';
+import { GIB, makeTree, meminfo, memoryStat, mountLine, noGpu, probesWith } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const source = (file: string) => readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
@@ -28,6 +28,7 @@ async function runOnPod(command: string): Promise<{ code: number; stdout: string
     env: {},
     fsRoot: pod,
     probes: probesWith(64 * GIB),
+    deviceProbes: noGpu,
     // --watch runs until stopped: here, after a few polls.
     ...(command.includes('--watch') ? { signal: AbortSignal.timeout(300) } : {}),
   });
