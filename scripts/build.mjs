@@ -1,12 +1,21 @@
-// Builds dist/ from a clean slate, then marks the command executable: `npx nlsq-memory` runs
-// dist/cli.js through a link, which needs the executable bit that tsc does not set.
+// Builds dist/ from a clean slate: the library (dist/index.js) and the command (dist/cli.js), each
+// bundled into one file; beside them tsc's declarations, one per source module, which
+// dist/index.d.ts re-exports export by export. Then marks the command executable: `npx
+// nlsq-memory` runs dist/cli.js through a link, which needs the executable bit.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
+const root = path('..');
+rmSync(path('../dist'), { recursive: true, force: true });
+await bundle(path('../src/index.ts'), path('../dist/index.js'));
+await bundle(path('../src/cli.ts'), path('../dist/cli.js'));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-chmodSync(new URL('../dist/cli.js', import.meta.url), 0o755);
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+chmodSync(path('../dist/cli.js'), 0o755);

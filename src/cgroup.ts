@@ -1,5 +1,7 @@
-import { join, posix } from 'node:path';
+import { builtin } from './builtins.js';
 import { parseInteger } from './parse.js';
+
+const { join, posix } = builtin('node:path');
 
 /** Reads a file as text, or `undefined` when it cannot be read. */
 export type ReadText = (file: string) => string | undefined;

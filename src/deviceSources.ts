@@ -1,8 +1,6 @@
 import type * as ChildProcess from 'node:child_process';
-import type * as FsPromises from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { delimiter, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { builtin } from './builtins.js';
 import type { DeviceMemory, DeviceSource, DeviceVendor } from './device.js';
 import { logger } from './diagnostics.js';
 import { parseDecimal, parseInteger } from './parse.js';
@@ -27,8 +25,7 @@ export type ToolResult =
 
 const log = logger('device');
 
-// Required when first used, not imported: nothing is loaded or spawned at import.
-const require = createRequire(import.meta.url);
+const { delimiter, isAbsolute, join } = builtin('node:path');
 const MIB = 1024 ** 2;
 const MAX_OUTPUT_CHARS = 1024 ** 2;
 /** `N/A`, `[N/A]`, and nvidia-smi's other bracketed non-values (`[Not Supported]`, `[Unknown Error]`). */
@@ -50,7 +47,7 @@ export function envValue(env: Env, name: string): string | undefined {
 export async function findExecutable(name: string, env: Env): Promise<string | undefined> {
   const path = envValue(env, 'PATH');
   if (path === undefined || path === '') return undefined;
-  const { access, constants, stat } = require('node:fs/promises') as typeof FsPromises;
+  const { access, constants, stat } = builtin('node:fs/promises');
   const extensions = process.platform === 'win32' ? ['.exe', '.com'] : [''];
   for (const directory of path.split(delimiter)) {
     if (!isAbsolute(directory)) continue;
@@ -72,7 +69,7 @@ function killTree(child: ChildProcess.ChildProcess): void {
   const { pid } = child;
   if (pid === undefined) return;
   if (process.platform === 'win32') {
-    const { execFile } = require('node:child_process') as typeof ChildProcess;
+    const { execFile } = builtin('node:child_process');
     execFile('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true }, (error) => {
       if (error !== null) child.kill();
     });
@@ -106,7 +103,7 @@ export function runTool(
   if (signal?.aborted === true) {
     return Promise.resolve({ status: 'cancelled', detail: 'not needed any more' });
   }
-  const { spawn } = require('node:child_process') as typeof ChildProcess;
+  const { spawn } = builtin('node:child_process');
   return new Promise((resolve) => {
     let child: ChildProcess.ChildProcessByStdio<null, Readable, Readable>;
     try {

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Debugger } from 'debug';
+import { builtin } from './builtins.js';
 
 /** Codes of the warnings this library emits, as listed in the README. */
 export type WarningCode =
@@ -34,7 +34,7 @@ export type Logger = (format: string, ...args: unknown[]) => void;
 
 type CreateDebug = (namespace: string) => Debugger;
 
-const require = createRequire(import.meta.url);
+let require: NodeJS.Require | undefined;
 let debugPath: string | undefined;
 let createDebug: CreateDebug | undefined;
 
@@ -44,6 +44,7 @@ let createDebug: CreateDebug | undefined;
  */
 function loadDebug(): CreateDebug | undefined {
   if (createDebug !== undefined) return createDebug;
+  require ??= builtin('node:module').createRequire(import.meta.url);
   debugPath ??= require.resolve('debug');
   if (process.env.DEBUG === undefined && require.cache[debugPath] === undefined) return undefined;
   createDebug = require(debugPath) as CreateDebug;

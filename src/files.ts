@@ -1,9 +1,6 @@
-import type * as Fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtin } from './builtins.js';
 
-// Required, not imported: a CommonJS builtin loads without the cost of an ES module facade (see bench/).
-const require = createRequire(import.meta.url);
-const { readFileSync } = require('node:fs') as typeof Fs;
+const { readFileSync } = builtin('node:fs');
 
 /** Reads a file as text, or `undefined` when it cannot be read. */
 export function readText(file: string): string | undefined {

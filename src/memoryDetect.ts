@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import type * as Os from 'node:os';
-import { join, resolve } from 'node:path';
+import { builtin } from './builtins.js';
 import { type CgroupLayout, locateCgroups, readCgroups } from './cgroup.js';
 import { logger } from './diagnostics.js';
 import { readText } from './files.js';
@@ -97,9 +95,7 @@ interface Limits {
 
 const log = logger('detect');
 
-// Required, not imported: a CommonJS builtin loads without the cost of an ES module facade (see bench/).
-const require = createRequire(import.meta.url);
-const os = require('node:os') as typeof Os;
+const { join, resolve } = builtin('node:path');
 
 const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_TTL_MS = 1000;
@@ -128,7 +124,7 @@ function isPositiveFinite(value: unknown): value is number {
 /** Host RAM from `os.totalmem()`, or `null` when it gives no positive finite number. */
 function hostFromOs(probes: HostProbes): HostMemory | null {
   try {
-    const bytes = (probes.totalmem ?? os.totalmem)();
+    const bytes = (probes.totalmem ?? builtin('node:os').totalmem)();
     if (isPositiveFinite(bytes)) return { bytes, method: 'os', availableBytes: null };
     log('os.totalmem() gave %o', bytes);
   } catch (error) {
@@ -285,7 +281,7 @@ function nodeLimit(probe: () => number): Candidate | undefined {
 /** Available host memory: `os.freemem()` on the real root (MemAvailable on Linux), else MemAvailable of the tree. */
 function hostAvailable(fsRoot: string, realRoot: boolean): number | null {
   if (realRoot) {
-    const free = os.freemem();
+    const free = builtin('node:os').freemem();
     return isPositiveFinite(free) ? free : null;
   }
   const meminfo = readText(resolve(fsRoot, 'proc/meminfo')) ?? '';

@@ -1,7 +1,9 @@
-import { join } from 'node:path';
+import { builtin } from './builtins.js';
 import type { CgroupLayout } from './cgroup.js';
 import { readText } from './files.js';
 import { parseInteger } from './parse.js';
+
+const { join } = builtin('node:path');
 
 /** The `avg10` figures of a PSI file, in percent; a level the file lacks is `undefined`. */
 export interface Pressure {

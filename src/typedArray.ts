@@ -1,4 +1,4 @@
-import { constants } from 'node:buffer';
+import { builtin } from './builtins.js';
 
 /** `buffer.constants.MAX_LENGTH` on 64-bit Node.js 18 to 21: V8's limit on any typed array's length. */
 const ELEMENT_COUNT_LIMIT = 2 ** 32;
@@ -19,7 +19,7 @@ const ELEMENT_COUNT_LIMIT = 2 ** 32;
  */
 export function maxTypedArrayElements(
   bytesPerElement: number,
-  maxLength: number = constants.MAX_LENGTH,
+  maxLength: number = builtin('node:buffer').constants.MAX_LENGTH,
 ): number {
   const countLimited = maxLength === ELEMENT_COUNT_LIMIT;
   const byteLimit = countLimited ? Number.MAX_SAFE_INTEGER : maxLength;

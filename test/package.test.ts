@@ -79,6 +79,30 @@ describe('the packed package', () => {
     ).toEqual([]);
   });
 
+  it('ships the library and the command as one bundled file each, beside per-module declarations', () => {
+    const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    const files = (JSON.parse(listing) as [{ files: { path: string }[] }])[0].files.map(
+      (file) => file.path,
+    );
+    expect(files.filter((file) => file.endsWith('.js')).sort()).toEqual([
+      'dist/cli.js',
+      'dist/index.js',
+    ]);
+    for (const file of ['dist/index.js', 'dist/cli.js']) {
+      const code = readFileSync(join(repo, file), 'utf8');
+      const imported = [...code.matchAll(/(?:\bfrom|\bimport\(?)\s*["'`]([^"'`]+)["'`]/g)].map(
+        ([, specifier = '']) => specifier,
+      );
+      expect(
+        imported.filter((specifier) => !/^(node:|systeminformation$|debug$)/.test(specifier)),
+      ).toEqual([]);
+    }
+    expect(files).toContain('dist/memoryDetect.d.ts');
+  });
+
   it('ships no source map that points at a file it does not ship', () => {
     const tarball = readdirSync(scratch).find((file) => file.startsWith('nlsq-memory-'));
     const listing = execSync(`tar -tzf "${join(scratch, tarball ?? '')}"`, { encoding: 'utf8' });

@@ -168,6 +168,27 @@ describe('the README', () => {
     expect(stated.sort()).toEqual(budgets.map((budget) => budget.limit).sort());
   });
 
+  it("shows the benchmark's table as bench/ writes it: its rows, peers and targets", async () => {
+    const { HEADER, MARKERS, TARGETS } = await import('../bench/table.mjs');
+    const [start, end] = MARKERS.map((marker) => readme.indexOf(marker));
+    expect(start).toBeGreaterThan(readme.indexOf('## Performance'));
+    const block = readme.slice(start, end);
+    expect(block).toMatch(/load average \d+\.\d\d \(1 min\) on \d+ cores/);
+    const table = block
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .map((line) =>
+        line
+          .slice(1, -1)
+          .split('|')
+          .map((cell) => cell.trim()),
+      );
+    expect(table[0]).toEqual(HEADER);
+    expect(
+      table.slice(2).map(([name, , peer, , , target]) => [name, peer, target?.split(' ')[1]]),
+    ).toEqual(TARGETS.map(([name, peer, limit]) => [name, peer, String(limit)]));
+  });
+
   it('names every warning code the library can emit', () => {
     const source = readFileSync(new URL('../src/diagnostics.ts', import.meta.url), 'utf8');
     const codes = [...source.matchAll(/'(NLSQ_[A-Z_]+)'/g)].map(([, code]) => code);

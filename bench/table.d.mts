@@ -1,0 +1,8 @@
+/** Each figure beside its peer, measured in the same run, with the largest ratio aimed at. */
+export declare const TARGETS: readonly (readonly [name: string, peer: string, limit: number])[];
+/** Where the table goes in the README. */
+export declare const MARKERS: readonly [start: string, end: string];
+export declare const HEADER: readonly string[];
+export declare function formatMs(value: number): string;
+export declare function rows(ms: Record<string, number>): string[][];
+export declare function markdown(body: string[][]): string;

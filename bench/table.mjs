@@ -1,0 +1,60 @@
+// What bench/run.mjs measures against what, and how it writes the table: the README's
+// performance table is this output (`npm run bench -- --markdown`), and a test checks that its
+// rows are these.
+
+/** Each figure beside its peer, measured in the same run, with the largest ratio aimed at. */
+export const TARGETS = [
+  ['import nlsq-memory', 'import systeminformation', 0.1],
+  ['import + first detectMemory()', 'import systeminformation + first mem()', 1.15],
+  ['nlsq-memory --json (the command)', 'a script: import systeminformation, mem()', 1.2],
+  ['getAdaptiveMemoryThreshold() (warm)', 'systeminformation mem() (warm)', 0.05],
+  ['selectNlsqStrategy(1e8, 53) (warm)', 'systeminformation mem() (warm)', 0.05],
+  ['getAdaptiveMemoryThresholdSync() (warm)', 'os.totalmem()', 1],
+  ['getAdaptiveMemoryThresholdSync({ refresh: true })', 'os.totalmem()', 20],
+  ['watchMemory: one poll', 'os.totalmem()', 20],
+  ['decideNlsqStrategy(1e8, 53, 24)', 'os.totalmem()', 0.1],
+];
+
+/** Where the table goes in the README. */
+export const MARKERS = ['<!-- bench:start -->', '<!-- bench:end -->'];
+
+export const HEADER = ['measurement', 'median', 'peer', 'peer median', 'ratio', 'target'];
+const RIGHT = new Set(['median', 'peer median', 'ratio', 'target']);
+
+/** Milliseconds as the table shows them: ms from 1 ms, µs below. */
+export const formatMs = (value) =>
+  value >= 1 ? `${value.toFixed(2)} ms` : `${(value * 1000).toFixed(2)} µs`;
+
+/** The rows of the table, from the medians by name (ms). */
+export function rows(ms) {
+  return TARGETS.map(([name, peer, limit]) => {
+    const ratio = ms[name] / ms[peer];
+    return [
+      name,
+      formatMs(ms[name]),
+      peer,
+      formatMs(ms[peer]),
+      ratio.toFixed(3),
+      `≤ ${limit} ${ratio <= limit ? 'met' : 'MISSED'}`,
+    ];
+  });
+}
+
+/** A Markdown table, its columns aligned. */
+export function markdown(body) {
+  const widths = HEADER.map((title, column) =>
+    Math.max(title.length, 3, ...body.map((row) => row[column].length)),
+  );
+  const line = (cells) =>
+    `| ${cells
+      .map((cell, column) =>
+        RIGHT.has(HEADER[column]) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),
+      )
+      .join(' | ')} |`;
+  const rule = `| ${widths
+    .map((width, column) =>
+      RIGHT.has(HEADER[column]) ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width),
+    )
+    .join(' | ')} |`;
+  return [line(HEADER), rule, ...body.map(line)].join('\n');
+}
