@@ -34,20 +34,17 @@ export type Logger = (format: string, ...args: unknown[]) => void;
 
 type CreateDebug = (namespace: string) => Debugger;
 
-let require: NodeJS.Require | undefined;
-let debugPath: string | undefined;
 let createDebug: CreateDebug | undefined;
 
 /**
- * `debug`, once output can be on: `DEBUG` is set, or the application has loaded this same copy
- * (and may call `enable`). Until then logging costs no import (about 10 ms; see bench/).
+ * `debug`, once output can be on: `DEBUG` is set, by the environment or by the application's
+ * `debug.enable()` (which sets it). Until then logging costs no resolution and no import.
  */
 function loadDebug(): CreateDebug | undefined {
   if (createDebug !== undefined) return createDebug;
-  require ??= builtin('node:module').createRequire(import.meta.url);
-  debugPath ??= require.resolve('debug');
-  if (process.env.DEBUG === undefined && require.cache[debugPath] === undefined) return undefined;
-  createDebug = require(debugPath) as CreateDebug;
+  if (process.env.DEBUG === undefined) return undefined;
+  const require = builtin('node:module').createRequire(import.meta.url);
+  createDebug = require('debug') as CreateDebug;
   return createDebug;
 }
 
