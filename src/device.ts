@@ -11,6 +11,7 @@ import {
 } from './deviceSources.js';
 import { logger } from './diagnostics.js';
 import { assertCount, assertPositive, received } from './parse.js';
+import { loadSystemInformation } from './systemInformation.js';
 
 /** Who made a GPU. */
 export type DeviceVendor = 'nvidia' | 'amd' | 'other';
@@ -112,10 +113,8 @@ const ROCM_SMI_ARGS = ['--showmeminfo', 'vram', '--json'] as const;
 const defaultProbes: DeviceProbes = {};
 const cache = new WeakMap<DeviceProbes, Map<string, CacheEntry>>();
 
-async function importSystemInformation(): Promise<GraphicsInformationLike> {
-  const module = await import('systeminformation');
-  return module.default ?? module;
-}
+const importSystemInformation = (): Promise<GraphicsInformationLike> =>
+  loadSystemInformation<GraphicsInformationLike>('graphics');
 
 function resolveOptions(options: DeviceOptions | null | undefined): Resolved {
   if (options === null || options === undefined) options = {};

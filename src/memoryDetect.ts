@@ -3,6 +3,7 @@ import { type CgroupLayout, locateCgroups, readCgroups } from './cgroup.js';
 import { logger } from './diagnostics.js';
 import { readText } from './files.js';
 import { checkDetectOptions, parseInteger } from './parse.js';
+import { loadSystemInformation } from './systemInformation.js';
 
 /** The source that produced the host's RAM figure. */
 export type DetectionMethod = 'systeminformation' | 'os';
@@ -112,10 +113,8 @@ const limitsCache = new WeakMap<HostProbes, Map<string, { readAt: number; limits
 /** A monotonic clock in ms: a stepped wall clock neither freezes nor floods the caches. */
 const now = (): number => performance.now();
 
-async function importSystemInformation(): Promise<SystemInformationLike> {
-  const module = await import('systeminformation');
-  return module.default ?? module;
-}
+const importSystemInformation = (): Promise<SystemInformationLike> =>
+  loadSystemInformation<SystemInformationLike>('memory');
 
 function isPositiveFinite(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
