@@ -138,7 +138,7 @@ const FLAGS: Record<string, Flag> = {
   },
   device: {
     value: 'N',
-    help: 'decide for GPU N (as listed): a fraction of its memory\n(NLSQ_GPU_MEMORY_FRACTION, else as --fraction)',
+    help: 'decide for GPU N: a fraction of its memory (NLSQ_GPU_MEMORY_FRACTION,\nelse as --fraction); the report lists what nvidia-smi and rocm-smi show,\nand with --device systeminformation is asked too',
     set: (request, text) => {
       request.options.device = count('device', text);
     },
@@ -405,6 +405,19 @@ async function version(): Promise<string> {
   return manifest.version;
 }
 
+/** systeminformation's `graphics()`, which lists no GPU: it takes longer than all the rest. */
+const NO_GRAPHICS: DeviceProbes = {
+  loadSystemInformation: async () => ({ graphics: async () => ({ controllers: [] }) }),
+};
+
+/**
+ * The options of the report's GPU list: `nvidia-smi` and `rocm-smi` only, unless `--device`
+ * asks for one (then systeminformation too) or a test gives its own probes.
+ */
+function listingOnly(options: PlanOptions): PlanOptions {
+  return options.deviceProbes === undefined ? { ...options, deviceProbes: NO_GRAPHICS } : options;
+}
+
 /** One line for a change seen by `--watch`. */
 function eventLine(event: MemoryEvent): string {
   const { report } = event;
@@ -451,7 +464,9 @@ async function respond(request: Request, io: CliIo): Promise<void> {
   const { options, nPoints, nParams } = request;
   const [memory, devices] = await Promise.all([
     detectMemory(options),
-    detectDeviceMemory(deviceOptionsOf(options)),
+    detectDeviceMemory(
+      deviceOptionsOf(options.device === undefined ? listingOnly(options) : options),
+    ),
   ]);
   const shown: Shown = {
     memory,
