@@ -10,7 +10,7 @@ import {
   visibleDevices,
 } from './deviceSources.js';
 import { logger } from './diagnostics.js';
-import { assertCount, assertPositive, received } from './parse.js';
+import { assertCount, assertEnv, assertPositive, received } from './parse.js';
 import { loadSystemInformation } from './systemInformation.js';
 
 /** Who made a GPU. */
@@ -136,9 +136,7 @@ function resolveOptions(options: DeviceOptions | null | undefined): Resolved {
   if (typeof refresh !== 'boolean') {
     throw new TypeError(`Expected \`refresh\` to be a boolean, got ${received(refresh)}`);
   }
-  if (typeof env !== 'object' || Array.isArray(env)) {
-    throw new TypeError(`Expected \`env\` to be an object, got ${received(env)}`);
-  }
+  assertEnv(env);
   if (typeof probes !== 'object' || Array.isArray(probes)) {
     throw new TypeError(`Expected \`probes\` to be an object, got ${received(probes)}`);
   }
@@ -208,6 +206,14 @@ async function queryGraphics(probes: DeviceProbes, deadline: number): Promise<At
   }
 }
 
+/** A tool's attempt, or no devices when running it threw. */
+function settled(tool: string, attempt: Promise<Attempt>): Promise<Attempt> {
+  return attempt.catch((error: unknown) => {
+    log('%s: %s', tool, error);
+    return { devices: undefined, timedOut: false };
+  });
+}
+
 /**
  * Every source in order, within one time budget: nvidia-smi, rocm-smi (started together, since
  * either may be slow; nvidia-smi's answer wins), then systeminformation, unless a tool hung:
@@ -216,8 +222,9 @@ async function queryGraphics(probes: DeviceProbes, deadline: number): Promise<At
 async function detectAll({ env, probes, timeoutMs }: Resolved): Promise<Answer | null> {
   const deadline = performance.now() + timeoutMs;
   const rocmNotNeeded = new AbortController();
-  const rocm = queryTool('rocm-smi', env, deadline, rocmNotNeeded.signal);
-  const nvidia = await queryTool('nvidia-smi', env, deadline);
+  // Each settles to an attempt: no rejection is left unhandled while the other runs.
+  const rocm = settled('rocm-smi', queryTool('rocm-smi', env, deadline, rocmNotNeeded.signal));
+  const nvidia = await settled('nvidia-smi', queryTool('nvidia-smi', env, deadline));
   if (nvidia.devices !== undefined) {
     rocmNotNeeded.abort();
     return { source: 'nvidia-smi', devices: nvidia.devices };

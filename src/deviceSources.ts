@@ -232,7 +232,8 @@ function bytesField(value: unknown): number | null | undefined {
  * Text around the JSON object is ignored; `undefined` when there is no card in it.
  */
 export function parseRocmSmi(stdout: string): RawDevice[] | undefined {
-  const start = stdout.indexOf('{');
+  // The object starts a line: a warning printed before it may hold a brace of its own.
+  const start = /^\s*\{/m.exec(stdout)?.index ?? -1;
   const end = stdout.lastIndexOf('}');
   if (start === -1 || end < start) return undefined;
   let data: Record<string, unknown>;

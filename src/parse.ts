@@ -161,7 +161,8 @@ function assertObject(name: string, value: unknown): asserts value is Record<str
 }
 
 /** Throws unless every value of `env` is a string or `undefined`; `process.env` always is. */
-function assertEnv(env: unknown): asserts env is Record<string, string | undefined> {
+/** Throws unless `env` is an object whose values are strings (or undefined). */
+export function assertEnv(env: unknown): asserts env is Record<string, string | undefined> {
   assertObject('env', env);
   if (env === process.env) return;
   for (const [key, value] of Object.entries(env)) {

@@ -36,6 +36,13 @@ describe('detectDeviceMemory options', () => {
     ['refresh', 'yes', TypeError, /^Expected `refresh` to be a boolean, got 'yes'$/],
     ['env', 'PATH=/bin', TypeError, /^Expected `env` to be an object/],
     ['env', ['PATH=/bin'], TypeError, /`env`/],
+    ['env', { PATH: 5 }, TypeError, /^Expected `env.PATH` to be a string or undefined, got 5$/],
+    [
+      'env',
+      { PATH: '/bin', CUDA_VISIBLE_DEVICES: 0 },
+      TypeError,
+      /^Expected `env.CUDA_VISIBLE_DEVICES` to be a string or undefined, got 0$/,
+    ],
     ['probes', 5, TypeError, /^Expected `probes` to be an object, got 5$/],
     [
       'probes',

@@ -124,7 +124,7 @@ describe('rocm-smi output', () => {
   });
 
   it('ignores text around the JSON and keys that are not cards', () => {
-    const text = `WARNING: something\n{"system": {"x": 1}, "card2": {"VRAM Total Memory (B)": 1024, "VRAM Total Used Memory (B)": 2048}}\n`;
+    const text = `WARNING: something {odd}\n{"system": {"x": 1}, "card2": {"VRAM Total Memory (B)": 1024, "VRAM Total Used Memory (B)": 2048}}\n`;
     expect(parseRocmSmi(text)).toEqual([
       { ordinal: 2, uuid: null, name: 'card2', vendor: 'amd', totalBytes: 1024, freeBytes: 0 },
     ]);
