@@ -6,7 +6,7 @@ import {
   memoryPoller,
   type Polled,
 } from './memoryDetect.js';
-import { assertPositive, received } from './parse.js';
+import { assertPositive, checkDetectOptions, received } from './parse.js';
 import { assertPlanInput, type FitPlan, type PlanOptions, planWithThreshold } from './plan.js';
 import {
   EVENT_KEYS,
@@ -120,13 +120,14 @@ function checkOptions(options: WatchOptions | null | undefined): WatchOptions {
   return options;
 }
 
-/** Whether a limit file reads as a whole value: `max`, a number, or a `memory.stat` with its limit. */
-function readsWhole(file: string): boolean {
+/** How a limit file reads now: gone, a whole value (`max`, a number, a stat with its limit), or garbled. */
+function limitFileState(file: string): 'gone' | 'whole' | 'garbled' {
   const text = readText(file)?.trim();
-  if (text === undefined || text === '') return false;
-  return file.endsWith('memory.stat')
+  if (text === undefined) return 'gone';
+  const whole = file.endsWith('memory.stat')
     ? /^hierarchical_memory_limit \d+$/m.test(text)
     : /^(max|\d+)$/.test(text);
+  return whole ? 'whole' : 'garbled';
 }
 
 /** Compares each poll with the one before and says what changed. */
@@ -148,6 +149,11 @@ class Differ {
     this.#counts = { directory, counts: readEvents(directory) };
   }
 
+  /** The report of the last poll that was not skipped. */
+  current(): MemoryReport | null {
+    return this.#previous.report;
+  }
+
   /** Records which levels are above the threshold; returns those that just crossed it. */
   #pressure(pressure: Pressure | undefined): ('some' | 'full')[] {
     const crossed: ('some' | 'full')[] = [];
@@ -166,11 +172,15 @@ class Differ {
     const { report } = polled;
     const before = this.#previous.report;
     const origin = before?.limitOrigin;
-    const torn =
-      before?.limitSource?.startsWith('cgroup') === true && origin && !readsWhole(origin);
-    if (report === null || (torn && !this.#skipped)) {
+    // A limit file half-written is skipped for as long as it reads so; one that is gone, for
+    // one poll (a cgroup being replaced), and then believed (the limit was removed).
+    const state =
+      before?.limitSource?.startsWith('cgroup') === true && origin
+        ? limitFileState(origin)
+        : 'whole';
+    if (report === null || state === 'garbled' || (state === 'gone' && !this.#skipped)) {
       this.#skipped = true;
-      log('skipping a poll: %s', report === null ? 'nothing known' : `${origin} unreadable`);
+      log('skipping a poll: %s', report === null ? 'nothing known' : `${origin} is ${state}`);
       return [];
     }
     this.#skipped = false;
@@ -287,7 +297,7 @@ export function iterate<T>(
  */
 export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEvent> {
   const { watch, detect } = splitOptions(options);
-  return poll<MemoryEvent>(watch, detect, (events, push) => {
+  return poll<MemoryEvent>(watch, detect, (events, _report, push) => {
     for (const event of events) push(event);
   });
 }
@@ -344,10 +354,8 @@ export function watchNlsqStrategy(
   return poll<FitPlan>(
     watch,
     detect,
-    (events, push) => {
-      const latest = events.at(-1);
-      if (latest !== undefined) planFor(latest.report, push);
-    },
+    // Every poll: with basis 'available', the plan moves with usage, which raises no event.
+    (_events, report, push) => planFor(report, push),
     planFor,
   );
 }
@@ -358,7 +366,9 @@ function splitOptions<T extends WatchOptions>(
 ): { watch: ResolvedWatch; detect: Omit<T, keyof ResolvedWatch> } {
   const checked = checkOptions(options) as T;
   const { intervalMs: _i, signal: _s, pressureThreshold: _p, ...detect } = checked;
-  return { watch: resolveWatchOptions(checked), detect };
+  const watch = resolveWatchOptions(checked);
+  checkDetectOptions(detect as DetectOptions); // even where an aborted signal means no detection
+  return { watch, detect };
 }
 
 /**
@@ -368,28 +378,28 @@ function splitOptions<T extends WatchOptions>(
 function poll<T>(
   { intervalMs, signal, pressureThreshold }: ResolvedWatch,
   detect: DetectOptions,
-  changed: (events: MemoryEvent[], push: (value: T) => void) => void,
+  changed: (events: MemoryEvent[], report: MemoryReport | null, push: (value: T) => void) => void,
   first?: (report: MemoryReport | null, push: (value: T) => void) => void,
 ): MemoryWatch<T> {
   const polling = signal?.aborted === true ? undefined : memoryPolls(detect, pressureThreshold);
   return iterate<T>(signal, (push, fail) => {
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
-    const schedule = (next: () => MemoryEvent[]): void => {
+    const schedule = (polls: Polls): void => {
       timer = setTimeout(() => {
         try {
-          changed(next(), push);
-          schedule(next);
+          changed(polls.next(), polls.current(), push);
+          schedule(polls);
         } catch (error) {
           fail(error);
         }
       }, intervalMs).unref();
     };
-    polling?.then(({ report, next }) => {
+    polling?.then((polls) => {
       if (stopped) return;
       try {
-        first?.(report, push);
-        schedule(next);
+        first?.(polls.report, push);
+        schedule(polls);
       } catch (error) {
         fail(error);
       }
@@ -401,19 +411,27 @@ function poll<T>(
   });
 }
 
-/**
- * Starts the polls of a watch (options checked at once): resolves a function that polls once
- * and returns what changed since the poll before.
- */
-export function memoryPolls(
-  detect: DetectOptions,
-  pressureThreshold: number,
-): Promise<{ report: MemoryReport | null; next: () => MemoryEvent[] }> {
+/** The polls of a watch: the first report, then what each poll changed and what it read. */
+export interface Polls {
+  /** The report of the first poll. */
+  report: MemoryReport | null;
+  /** Polls once: what changed since the poll before. */
+  next: () => MemoryEvent[];
+  /** The report of the last poll that was not skipped. */
+  current: () => MemoryReport | null;
+}
+
+/** Starts the polls of a watch; the options are checked at once. */
+export function memoryPolls(detect: DetectOptions, pressureThreshold: number): Promise<Polls> {
   const polling = memoryPoller(detect);
   const fsRoot = detect.fsRoot ?? '/';
   return polling.then((poll) => {
     const first = poll();
     const differ = new Differ(first, fsRoot, pressureThreshold);
-    return { report: first.report, next: () => differ.next(poll()) };
+    return {
+      report: first.report,
+      next: () => differ.next(poll()),
+      current: () => differ.current(),
+    };
   });
 }

@@ -141,6 +141,20 @@ describe('watchMemory', () => {
     expect((event as Extract<MemoryEvent, { type: 'limit' }>).report.totalBytes).toBe(6 * GIB);
   });
 
+  it('skips a garbled limit file for as long as it stays garbled', async () => {
+    const { fsRoot, write } = podTree();
+    const w = watch(fsRoot);
+    await ticks(1);
+    write('sys/fs/cgroup/pod/memory.max', 'garbage\n');
+    expect(await nextWithin(w, INTERVAL * 8)).toBe('none');
+    write('sys/fs/cgroup/pod/memory.max', `${6 * GIB}\n`);
+    expect(await nextWithin(w)).toMatchObject({
+      type: 'limit',
+      previousBytes: 8 * GIB,
+      report: { totalBytes: 6 * GIB },
+    });
+  });
+
   it('reports a removed limit once the file stays gone', async () => {
     const { fsRoot } = podTree();
     const w = watch(fsRoot);
@@ -198,6 +212,12 @@ describe('watch options', () => {
     expect(() => watchMemory(options as WatchOptions)).toThrow(type);
     expect(() => watchMemory(options as WatchOptions)).toThrow(message);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('checks the detection options even when the signal is already aborted', () => {
+    expect(() => watchMemory({ signal: AbortSignal.abort(), fsRoot: 5 as never })).toThrow(
+      /`fsRoot` to be a non-empty string, got 5/,
+    );
   });
 
   it('rejects options that are not an object', () => {

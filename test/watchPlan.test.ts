@@ -75,6 +75,18 @@ describe('watchNlsqStrategy', () => {
     expect(extra).toBe('none');
   });
 
+  it("re-plans with basis 'available' as usage grows, which raises no event", async () => {
+    const { fsRoot, write } = podTree(8 * GIB);
+    write('memory.current', `${GIB}\n`);
+    const watch = watchPlans(fsRoot, 23_000_000, 53, { basis: 'available' });
+    expect((await watch.next()).value?.decision.strategy).toBe('out_of_core');
+    write('memory.current', `${8 * GIB - 64 * MIB}\n`);
+    expect((await watch.next()).value).toMatchObject({
+      decision: { strategy: 'hybrid_streaming' },
+      thresholdBytes: Math.floor(0.75 * 64 * MIB),
+    });
+  });
+
   it('ends with the RangeError when not even one point fits any more', async () => {
     captureWarnings();
     const { fsRoot, write } = podTree(8 * GIB);
