@@ -73,14 +73,14 @@ interface Flag {
 const usage = (flag: string, expected: string, text: string): UsageError =>
   new UsageError(`--${flag} must be ${expected}, got ${JSON.stringify(text)}`);
 
-/** A count as users write it: `100000000`, `1e8`, `100_000_000`. */
-function count(flag: string, text: string): number {
+/** A count as users write it: `100000000`, `1e8`, `100_000_000`; at least `min`. */
+function count(flag: string, text: string, min = 0, expected = 'a non-negative integer'): number {
   const value = parseUserNumber(text);
-  if (value === undefined || !Number.isInteger(value) || value < 0) {
-    throw usage(flag, 'a non-negative integer', text);
+  if (value === undefined || !Number.isInteger(value) || value < min) {
+    throw usage(flag, expected, text);
   }
   if (value > Number.MAX_SAFE_INTEGER) {
-    throw usage(flag, `a non-negative integer at most ${Number.MAX_SAFE_INTEGER}`, text);
+    throw usage(flag, `${expected} at most ${Number.MAX_SAFE_INTEGER}`, text);
   }
   return value;
 }
@@ -153,9 +153,8 @@ const FLAGS: Record<string, Flag> = {
     value: 'N',
     help: "processes or threads sharing this memory, or 'auto' (Slurm's tasks on\nthis node); implies --plan",
     set: (request, text) => {
-      const workers = text === 'auto' ? text : count('workers', text);
-      if (workers === 0) throw usage('workers', "a positive integer or 'auto'", text);
-      request.options.workers = workers;
+      request.options.workers =
+        text === 'auto' ? text : count('workers', text, 1, "a positive integer or 'auto'");
       request.plan = true;
     },
   },
@@ -163,9 +162,7 @@ const FLAGS: Record<string, Flag> = {
     value: 'N',
     help: 'chunk sizes are multiples of N (e.g. the number of angles); implies --plan',
     set: (request, text) => {
-      const alignTo = count('align', text);
-      if (alignTo === 0) throw usage('align', 'a positive integer', text);
-      request.options.alignTo = alignTo;
+      request.options.alignTo = count('align', text, 1, 'a positive integer');
       request.plan = true;
     },
   },
@@ -179,13 +176,11 @@ const FLAGS: Record<string, Flag> = {
     value: 'MS',
     help: 'how often --watch looks, in milliseconds (default 1000, at least 50)',
     set: (request, text) => {
-      const intervalMs = count('interval', text);
-      if (intervalMs < 50) throw usage('interval', 'at least 50', text);
-      request.intervalMs = intervalMs;
+      request.intervalMs = count('interval', text, 50, 'an integer of at least 50');
     },
   },
   json: {
-    help: 'print one JSON object: memory, threshold, and decision with --points\n(with --watch: one object per line)',
+    help: 'print one JSON object: memory, devices, threshold, decision (with\n--points) and plan (with --plan); with --watch, one object per line',
     set: (request) => {
       request.json = true;
     },
@@ -228,9 +223,8 @@ const HELP = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis
 
 How much memory may a job use here, and which NLSQ strategy fits? Shows the host's RAM, the
 container or Slurm limit that caps it and where that limit is set, the GPUs and their memory,
-the memory threshold, and
-with --points and --params the strategy (standard, out_of_core or hybrid_streaming) and why,
-and with --plan how many points each buffer holds.
+and the memory threshold; with --points and --params, the strategy (standard, out_of_core or
+hybrid_streaming) and why; with --plan, how many points each buffer holds.
 
 Options:
 ${flagHelp()}
@@ -541,9 +535,12 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   // A reader that goes away (`nlsq-memory --json | head -1`) ends the command quietly.
+  const stop = new AbortController();
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error) => {
-      if (!isClosedPipe(error)) process.exitCode = 1;
+      if (isClosedPipe(error))
+        stop.abort(); // --watch ends at the line it could not write
+      else process.exitCode = 1;
     });
   }
   const stderr = (chunk: string): void => {
@@ -551,7 +548,6 @@ if (isEntryPoint()) {
   };
   printWarningsAsLines(process, stderr);
   // Ctrl-C ends --watch cleanly, with 0.
-  const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
   process.exitCode = await main(process.argv.slice(2), {
     signal: stop.signal,

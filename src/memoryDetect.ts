@@ -256,9 +256,11 @@ function slurmLimit(env: Record<string, string | undefined>): Candidate | undefi
     if (countText === undefined) continue;
     const mib = parseInteger(text);
     const count = parseInteger(countText);
-    if (mib !== undefined && count !== undefined) {
+    const bytes = mib === undefined || count === undefined ? undefined : mib * count * 1024 ** 2;
+    // Past 2 ** 53 a figure is no exact number of bytes: no limit, as cgroup's sentinels.
+    if (bytes !== undefined && Number.isSafeInteger(bytes)) {
       const origin = units === undefined ? perUnit : `${perUnit}*${units}`;
-      return { bytes: mib * count * 1024 ** 2, source: 'slurm', origin };
+      return { bytes, source: 'slurm', origin };
     }
     log('ignoring %s=%o %s', perUnit, text, units === undefined ? '' : `${units}=${countText}`);
   }

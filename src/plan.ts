@@ -257,10 +257,15 @@ function chunkedSize(r: Resolved, strategy: keyof typeof LIMITS, thresholdBytes:
   if (aligned === 0) {
     const what = alignTo === 1 ? 'one point fits' : `${grouped(alignTo)} points (alignTo) fit`;
     const jacobian = `${alignTo === 1 ? 'its' : 'their'} Jacobian (${size(alignTo * nParams * bytesPerElement)})`;
+    const rows = alignTo === 1 ? 'one row' : `${grouped(alignTo)} rows`;
     throw new RangeError(
       byBudget < alignTo
-        ? `Not even ${what}: ${jacobian} ${outOfCore ? `× ${factor} exceeds` : 'exceeds half'} ${budget}`
-        : `Not even ${what}: ${grouped(alignTo)} rows of ${grouped(nParams)} parameters exceed the largest typed array (${grouped(maxElements)} elements)`,
+        ? `Not even ${what}: ${jacobian} ${
+            outOfCore
+              ? `× ${factor} exceeds ${budget}`
+              : `exceeds ${size(thresholdBytes / STREAMING_FACTOR)}, half ${budget}`
+          }`
+        : `Not even ${what}: ${rows} of ${grouped(nParams)} parameters exceed the largest typed array (${grouped(maxElements)} elements)`,
     );
   }
   const maxAligned = alignTo * Math.floor(max / alignTo);

@@ -30,8 +30,16 @@ describe('nlsq-memory --plan', () => {
   it.each([
     [['--plan'], '--plan, --workers and --align need --points and --params'],
     [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
-    [[...sizes, '--workers', 'many'], '--workers must be a non-negative integer, got "many"'],
-    [[...sizes, '--align', '-23'], '--align must be a non-negative integer, got "-23"'],
+    [[...sizes, '--workers', 'many'], `--workers must be a positive integer or 'auto', got "many"`],
+    [
+      [...sizes, '--workers', '1e400'],
+      `--workers must be a positive integer or 'auto', got "1e400"`,
+    ],
+    [[...sizes, '--align', '-23'], '--align must be a positive integer, got "-23"'],
+    [
+      [...sizes, '--align', '1e30'],
+      '--align must be a positive integer at most 9007199254740991, got "1e30"',
+    ],
     [[...sizes, '--align', '0'], '--align must be a positive integer, got "0"'],
   ])('rejects %j with exit 2 and one line', async (argv, message) => {
     const { code, stdout, stderr } = await run(argv);

@@ -63,7 +63,7 @@ describe('nlsq-memory --watch', () => {
   it('takes --interval only with --watch, and at least 50', async () => {
     expect((await run(['--interval', '100'])).stderr).toContain('--interval goes with --watch');
     expect((await run(['--watch', '--interval', '10'])).stderr).toContain(
-      '--interval must be at least 50, got "10"',
+      '--interval must be an integer of at least 50, got "10"',
     );
   });
 

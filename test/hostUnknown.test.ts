@@ -53,6 +53,16 @@ describe('host RAM unreadable', () => {
     expect(report).toMatchObject({ hostTotalBytes: null, totalBytes: 4 * GIB });
   });
 
+  it('takes no Slurm figure past 2 ** 53 bytes as the total', async () => {
+    const report = await detectMemory({
+      fsRoot: makeTree({}),
+      env: { SLURM_MEM_PER_NODE: '99999999999999' },
+      probes: probesWith(0, 0),
+      refresh: true,
+    });
+    expect(report).toBeNull();
+  });
+
   it('is null only when no limit is known either', async () => {
     const probes = probesWith(0, 0);
     expect(await detectMemory({ fsRoot: makeTree({}), env, probes, refresh: true })).toBeNull();

@@ -335,7 +335,7 @@ describe('a budget too small for one chunk', () => {
       ),
     );
     expect(() => planNlsqFitSync(23_000_000, 53, memory(MIB, { alignTo: 1000 }))).toThrow(
-      'Not even 1,000 points (alignTo) fit: their Jacobian (414.06 KB) exceeds half the budget (768.00 KB)',
+      'Not even 1,000 points (alignTo) fit: their Jacobian (414.06 KB) exceeds 384.00 KB, half the budget (768.00 KB)',
     );
   });
 
