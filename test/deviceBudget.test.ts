@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  type DeviceProbes,
   GPU_MEMORY_FRACTION_ENV_VAR,
   getAdaptiveMemoryThreshold,
   getAdaptiveMemoryThresholdSync,
@@ -23,6 +22,7 @@ import { deviceOptionsOf, thresholdFromReport } from '../src/threshold.js';
 import {
   captureWarnings,
   GIB,
+  graphicsProbes,
   MIB,
   makeBin,
   makeTree,
@@ -54,18 +54,7 @@ function nvidiaSmi(lines: string[]): { bin: string; runs: () => number } {
 }
 
 /** Probes whose `graphics()` answers `controllers`, counting calls. */
-function graphics(controllers: unknown[] = []): DeviceProbes & { calls: { graphics: number } } {
-  const calls = { graphics: 0 };
-  return {
-    calls,
-    loadSystemInformation: async () => ({
-      graphics: async () => {
-        calls.graphics += 1;
-        return { controllers };
-      },
-    }),
-  };
-}
+const graphics = (controllers: unknown[] = []) => graphicsProbes({ controllers });
 
 /** An RTX 4090 as systeminformation reports it, with `memoryFree` MiB free. */
 function rtx4090(memoryFree?: number) {

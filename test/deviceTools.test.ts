@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runTool } from '../src/deviceSources.js';
 import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
-import { isRunning, MIB, makeBin, runsIn, writeScript } from './helpers.js';
+import { graphicsProbes, isRunning, MIB, makeBin, runsIn, writeScript } from './helpers.js';
 
 const posix = it.skipIf(process.platform === 'win32');
 
@@ -30,23 +30,6 @@ function printing(lines: string[], counter?: string): string {
 /** A script that starts a child that sleeps, records both pids, and waits. */
 function hanging(pidFile: string): string {
   return `sleep 30 &\necho "$$ $!" > '${pidFile}'\nwait`;
-}
-
-/** Probes whose `graphics()` answers `data` (or rejects with it when it is an Error), counting calls. */
-function graphicsProbes(data: unknown = { controllers: [] }): DeviceProbes & {
-  calls: { graphics: number };
-} {
-  const calls = { graphics: 0 };
-  return {
-    calls,
-    loadSystemInformation: async () => ({
-      graphics: async () => {
-        calls.graphics += 1;
-        if (data instanceof Error) throw data;
-        return data;
-      },
-    }),
-  };
 }
 
 async function pidsIn(file: string): Promise<number[]> {

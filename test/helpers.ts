@@ -133,7 +133,22 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Device probes of a machine without a GPU: `graphics()` lists none, and no tool is asked. */
-export const noGpu: DeviceProbes = {
-  loadSystemInformation: async () => ({ graphics: async () => ({ controllers: [] }) }),
-};
+/** Probes whose `graphics()` answers `data` (or rejects with it when it is an Error), counting calls. */
+export function graphicsProbes(data: unknown = { controllers: [] }): DeviceProbes & {
+  calls: { graphics: number };
+} {
+  const calls = { graphics: 0 };
+  return {
+    calls,
+    loadSystemInformation: async () => ({
+      graphics: async () => {
+        calls.graphics += 1;
+        if (data instanceof Error) throw data;
+        return data;
+      },
+    }),
+  };
+}
+
+/** Device probes of a machine without a GPU: `graphics()` lists none. */
+export const noGpu: DeviceProbes = graphicsProbes();
