@@ -1,5 +1,5 @@
-// Builds dist/ from a clean slate: the library (dist/index.js) and the command (dist/cli.js), each
-// bundled into one file; beside them tsc's declarations, one per source module, which
+// Builds dist/ from a clean slate: the library (dist/index.js), the command (dist/cli.js) and GPU
+// detection, which both load on first use (dist/deviceDetect.js), each bundled into one file; beside them tsc's declarations, one per source module, which
 // dist/index.d.ts re-exports export by export. Then marks the command executable: `npx
 // nlsq-memory` runs dist/cli.js through a link, which needs the executable bit.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,7 @@ const root = path('..');
 rmSync(path('../dist'), { recursive: true, force: true });
 await bundle(path('../src/index.ts'), path('../dist/index.js'));
 await bundle(path('../src/cli.ts'), path('../dist/cli.js'));
+await bundle(path('../src/deviceDetect.ts'), path('../dist/deviceDetect.js'));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], {
   cwd: root,

@@ -18,7 +18,8 @@ export async function bundle(input, file) {
     cwd: root,
     input,
     platform: 'node',
-    external: [/^node:/, 'systeminformation', 'debug'],
+    // GPU detection is its own file, loaded on first use: importing the library does not parse it.
+    external: [/^node:/, 'systeminformation', 'debug', './deviceDetect.js'],
     logLevel: 'warn',
     output: {
       dir: dirname(file),

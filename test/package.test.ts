@@ -79,7 +79,7 @@ describe('the packed package', () => {
     ).toEqual([]);
   });
 
-  it('ships the library and the command as one bundled file each, beside per-module declarations', () => {
+  it('ships the library, the command and GPU detection as one bundled file each, beside per-module declarations', () => {
     const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
       cwd: repo,
       encoding: 'utf8',
@@ -89,15 +89,19 @@ describe('the packed package', () => {
     );
     expect(files.filter((file) => file.endsWith('.js')).sort()).toEqual([
       'dist/cli.js',
+      'dist/deviceDetect.js',
       'dist/index.js',
     ]);
-    for (const file of ['dist/index.js', 'dist/cli.js']) {
+    for (const file of ['dist/index.js', 'dist/cli.js', 'dist/deviceDetect.js']) {
       const code = readFileSync(join(repo, file), 'utf8');
       const imported = [...code.matchAll(/(?:\bfrom|\bimport\(?)\s*["'`]([^"'`]+)["'`]/g)].map(
         ([, specifier = '']) => specifier,
       );
       expect(
-        imported.filter((specifier) => !/^(node:|systeminformation$|debug$)/.test(specifier)),
+        imported.filter(
+          (specifier) =>
+            !/^(node:|systeminformation($|\/lib\/)|debug$|\.\/deviceDetect\.js$)/.test(specifier),
+        ),
       ).toEqual([]);
     }
     expect(files).toContain('dist/memoryDetect.d.ts');
