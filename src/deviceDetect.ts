@@ -20,7 +20,7 @@ import {
   visibleDevices,
 } from './deviceSources.js';
 import { logger } from './diagnostics.js';
-import { assertEnv, assertPositive, received } from './parse.js';
+import { assertDeviceProbes, assertEnv, assertPositive, assertTimeout, received } from './parse.js';
 import { loadSystemInformation } from './systemInformation.js';
 
 interface Resolved {
@@ -58,7 +58,6 @@ const log = logger('device');
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_TTL_MS = 1000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_RETRY_MS = 60_000;
 const NVIDIA_SMI_ARGS = [
   '--query-gpu=index,uuid,name,memory.total,memory.free',
@@ -82,26 +81,13 @@ function resolveOptions(options: DeviceOptions | null | undefined): Resolved {
   const refresh = options.refresh ?? false;
   const env = options.env ?? process.env;
   const probes = options.probes ?? defaultProbes;
-  assertPositive('timeoutMs', timeoutMs);
-  if (timeoutMs > MAX_TIMER_MS) {
-    throw new RangeError(
-      `Expected \`timeoutMs\` to be at most ${MAX_TIMER_MS}, got ${received(timeoutMs)}`,
-    );
-  }
+  assertTimeout('timeoutMs', timeoutMs);
   assertPositive('ttlMs', ttlMs, true);
   if (typeof refresh !== 'boolean') {
     throw new TypeError(`Expected \`refresh\` to be a boolean, got ${received(refresh)}`);
   }
   assertEnv(env);
-  if (typeof probes !== 'object' || Array.isArray(probes)) {
-    throw new TypeError(`Expected \`probes\` to be an object, got ${received(probes)}`);
-  }
-  const load = probes.loadSystemInformation;
-  if (load != null && typeof load !== 'function') {
-    throw new TypeError(
-      `Expected \`probes.loadSystemInformation\` to be a function, got ${received(load)}`,
-    );
-  }
+  assertDeviceProbes('probes', probes);
   return { timeoutMs, ttlMs, refresh, env, probes };
 }
 

@@ -160,8 +160,7 @@ function assertObject(name: string, value: unknown): asserts value is Record<str
   }
 }
 
-/** Throws unless every value of `env` is a string or `undefined`; `process.env` always is. */
-/** Throws unless `env` is an object whose values are strings (or undefined). */
+/** Throws unless `env` is an object whose values are strings or `undefined`; `process.env` always is. */
 export function assertEnv(env: unknown): asserts env is Record<string, string | undefined> {
   assertObject('env', env);
   if (env === process.env) return;
@@ -184,8 +183,19 @@ function assertProbes(probes: unknown): asserts probes is HostProbes {
   }
 }
 
+/** Throws unless `probes` is an object whose `loadSystemInformation`, if given, is a function. */
+export function assertDeviceProbes(name: string, probes: unknown): asserts probes is DeviceProbes {
+  assertObject(name, probes);
+  const load = probes.loadSystemInformation;
+  if (load != null && typeof load !== 'function') {
+    throw new TypeError(
+      `Expected \`${name}.loadSystemInformation\` to be a function, got ${received(load)}`,
+    );
+  }
+}
+
 /** Throws unless `value` is a finite number above 0 that `setTimeout` honours. */
-function assertTimeout(name: string, value: unknown): asserts value is number {
+export function assertTimeout(name: string, value: unknown): asserts value is number {
   assertPositive(name, value);
   if (value > MAX_TIMEOUT_MS) {
     throw new RangeError(
@@ -267,15 +277,9 @@ export function checkDeviceChoice(options: DeviceChoice): CheckedDeviceChoice {
     checked.deviceTimeoutMs = deviceTimeoutMs;
   }
   if (deviceProbes != null) {
-    assertObject('deviceProbes', deviceProbes);
-    const load = deviceProbes.loadSystemInformation;
-    if (load != null && typeof load !== 'function') {
-      throw new TypeError(
-        `Expected \`deviceProbes.loadSystemInformation\` to be a function, got ${received(load)}`,
-      );
-    }
+    assertDeviceProbes('deviceProbes', deviceProbes);
     // A probes object without a loader is the default one, and shares its cache.
-    if (load != null) checked.deviceProbes = deviceProbes;
+    if (deviceProbes.loadSystemInformation != null) checked.deviceProbes = deviceProbes;
   }
   return checked;
 }

@@ -6,7 +6,7 @@ import {
   memoryPoller,
   type Polled,
 } from './memoryDetect.js';
-import { assertPositive, checkDetectOptions, received } from './parse.js';
+import { assertPositive, checkDetectOptions, MAX_TIMEOUT_MS, received } from './parse.js';
 import { assertPlanInput, type FitPlan, type PlanOptions, planWithThreshold } from './plan.js';
 import {
   EVENT_KEYS,
@@ -79,7 +79,6 @@ export interface MemoryWatch<T> extends AsyncIterableIterator<T> {
 
 const DEFAULT_INTERVAL_MS = 1000;
 const MIN_INTERVAL_MS = 50;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_PRESSURE_THRESHOLD = 10;
 const log = logger('watch');
 
@@ -93,9 +92,9 @@ interface ResolvedWatch {
 function resolveWatchOptions(options: WatchOptions): ResolvedWatch {
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   assertPositive('intervalMs', intervalMs);
-  if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_TIMER_MS) {
+  if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_TIMEOUT_MS) {
     throw new RangeError(
-      `Expected \`intervalMs\` to be between ${MIN_INTERVAL_MS} and ${MAX_TIMER_MS}, got ${received(intervalMs)}`,
+      `Expected \`intervalMs\` to be between ${MIN_INTERVAL_MS} and ${MAX_TIMEOUT_MS}, got ${received(intervalMs)}`,
     );
   }
   const signal = options.signal ?? undefined;

@@ -29,7 +29,7 @@ describe('detectDeviceMemory options', () => {
       'timeoutMs',
       2 ** 31,
       RangeError,
-      /^Expected `timeoutMs` to be at most 2147483647, got 2147483648$/,
+      /^Expected `timeoutMs` to be at most 2147483647 \(2 \*\* 31 - 1\), got 2147483648$/,
     ],
     ['ttlMs', -1, RangeError, /^Expected `ttlMs` to be a finite number >= 0, got -1$/],
     ['ttlMs', '1', TypeError, /`ttlMs`/],
