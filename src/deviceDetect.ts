@@ -22,6 +22,7 @@ import {
 import { logger } from './diagnostics.js';
 import { assertDeviceProbes, assertEnv, assertPositive, assertTimeout, received } from './parse.js';
 import { loadSystemInformation } from './systemInformation.js';
+import { TIMED_OUT, within } from './timeout.js';
 
 interface Resolved {
   timeoutMs: number;
@@ -134,18 +135,10 @@ async function queryGraphics(probes: DeviceProbes, deadline: number): Promise<At
       return undefined;
     }
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolveTimeout) => {
-    timer = setTimeout(() => resolveTimeout('timeout'), remaining);
-  });
-  try {
-    const devices = await Promise.race([attempt, timeout]);
-    if (devices !== 'timeout') return { devices, timedOut: false };
-    log('systeminformation: no answer from graphics() within the time budget');
-    return { devices: undefined, timedOut: true };
-  } finally {
-    clearTimeout(timer);
-  }
+  const devices = await within(attempt, remaining);
+  if (devices !== TIMED_OUT) return { devices, timedOut: false };
+  log('systeminformation: no answer from graphics() within the time budget');
+  return { devices: undefined, timedOut: true };
 }
 
 /** A tool's attempt, or no devices when running it threw. */

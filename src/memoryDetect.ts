@@ -4,6 +4,7 @@ import { logger } from './diagnostics.js';
 import { readText } from './files.js';
 import { checkDetectOptions, parseInteger } from './parse.js';
 import { loadSystemInformation } from './systemInformation.js';
+import { TIMED_OUT, within } from './timeout.js';
 
 /** The source that produced the host's RAM figure. */
 export type DetectionMethod = 'systeminformation' | 'os';
@@ -156,18 +157,10 @@ async function hostFromSystemInformation(
     }
     return undefined;
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolveTimeout) => {
-    timer = setTimeout(() => {
-      log('systeminformation gave no answer within %d ms', timeoutMs);
-      resolveTimeout(undefined);
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([attempt, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = await within(attempt, timeoutMs);
+  if (answer !== TIMED_OUT) return answer;
+  log('systeminformation gave no answer within %d ms', timeoutMs);
+  return undefined;
 }
 
 /**
