@@ -392,6 +392,18 @@ export function deviceOptionsOf(
 }
 
 /**
+ * Checks threshold options as the threshold functions do (the fraction, with its warnings, the
+ * basis, the budget and the detection options), without detecting.
+ *
+ * @internal
+ */
+export function assertThresholdInput(
+  memoryFraction: number | ThresholdOptions | null | undefined,
+): void {
+  prepare(memoryFraction);
+}
+
+/**
  * The threshold from a report (and, with `device`, a device list) already read, for callers that
  * show them too and must not detect twice (the command). With `device`, `devices` is searched
  * (a `RangeError` listing them when it is not there) and `report` is not used.

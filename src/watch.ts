@@ -16,7 +16,7 @@ import {
   readPressure,
   watchedDirectory,
 } from './pressure.js';
-import { getAdaptiveMemoryThresholdSync, thresholdFromReport } from './threshold.js';
+import { assertThresholdInput, thresholdFromReport } from './threshold.js';
 
 /** Options of {@link watchMemory}: how often to look, when to stop, and what counts as pressure. */
 export interface WatchOptions extends DetectOptions {
@@ -336,9 +336,7 @@ export function watchNlsqStrategy(
       `Expected \`device\` not to be given to watchNlsqStrategy, which watches host memory, got ${received(device)}: plan a GPU fit with planNlsqFit`,
     );
   }
-  const given = detect.totalMemoryBytes ?? undefined;
-  // Checks the fraction and the basis at the call, before any timer: a budget skips detection.
-  getAdaptiveMemoryThresholdSync({ ...detect, totalMemoryBytes: given ?? 1 });
+  assertThresholdInput(detect); // the fraction and the basis, at the call, before any timer
   let last: FitPlan | undefined;
   const planFor = (report: MemoryReport | null, push: (plan: FitPlan) => void): void => {
     const plan = planWithThreshold(nPoints, nParams, detect, thresholdFromReport(detect, report));
