@@ -12,8 +12,8 @@ const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const root = path('..');
 rmSync(path('../dist'), { recursive: true, force: true });
 await bundle(path('../src/index.ts'), path('../dist/index.js'));
-await bundle(path('../src/cli.ts'), path('../dist/cli.js'));
-await bundle(path('../src/deviceDetect.ts'), path('../dist/deviceDetect.js'));
+await bundle(path('../src/cli/main.ts'), path('../dist/cli.js'));
+await bundle(path('../src/detect/deviceDetect.ts'), path('../dist/deviceDetect.js'));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], {
   cwd: root,

@@ -19,12 +19,14 @@ export async function bundle(input, file) {
     input,
     platform: 'node',
     // GPU detection is its own file, loaded on first use: importing the library does not parse it.
-    external: [/^node:/, 'systeminformation', 'debug', './deviceDetect.js'],
+    external: [/^node:/, 'systeminformation', 'debug', /\/deviceDetect\.js$/],
     logLevel: 'warn',
     output: {
       dir: dirname(file),
       entryFileNames: basename(file),
       codeSplitting: false,
+      // dist/deviceDetect.js sits beside every entry, whatever folder of src/ imports it.
+      paths: (id) => (id.endsWith('/deviceDetect.js') ? './deviceDetect.js' : id),
       format: 'esm',
       comments: false,
       minify,

@@ -1,4 +1,15 @@
 export {
+  getAdaptiveMemoryThreshold,
+  getAdaptiveMemoryThresholdSync,
+  type ThresholdOptions,
+} from './answer/adaptiveThreshold.js';
+export { type FitPlan, type PlanOptions, planNlsqFit, planNlsqFitSync } from './answer/planFit.js';
+export {
+  type StrategyOptions,
+  selectNlsqStrategy,
+  selectNlsqStrategySync,
+} from './answer/selectStrategy.js';
+export {
   type DeviceMemory,
   type DeviceOptions,
   type DeviceProbes,
@@ -6,7 +17,7 @@ export {
   type DeviceVendor,
   detectDeviceMemory,
   type GraphicsInformationLike,
-} from './device.js';
+} from './detect/devices.js';
 export {
   type DetectionMethod,
   type DetectOptions,
@@ -17,39 +28,32 @@ export {
   type LimitSource,
   type MemoryReport,
   type SystemInformationLike,
-} from './memoryDetect.js';
-export { type FitPlan, type PlanOptions, planNlsqFit, planNlsqFitSync } from './plan.js';
-export type { EventCounts } from './pressure.js';
+} from './detect/memoryDetect.js';
 export {
   decideNlsqStrategy,
   estimatePeakMemoryGb,
   NLSQStrategy,
   type PeakOptions,
   type StrategyDecision,
-  type StrategyOptions,
-  selectNlsqStrategy,
-  selectNlsqStrategySync,
-} from './strategy.js';
+} from './policy/strategy.js';
 export {
   type AdaptiveThreshold,
   DEFAULT_MEMORY_FRACTION,
   FALLBACK_THRESHOLD_GB,
   type FractionSource,
   GPU_MEMORY_FRACTION_ENV_VAR,
-  getAdaptiveMemoryThreshold,
-  getAdaptiveMemoryThresholdSync,
   MAX_MEMORY_FRACTION,
   MEMORY_FRACTION_ENV_VAR,
   MIN_MEMORY_FRACTION,
   type ThresholdBasis,
   type ThresholdInfo,
-  type ThresholdOptions,
-} from './threshold.js';
+} from './policy/threshold.js';
 export {
+  type EventCounts,
   type MemoryEvent,
   type MemoryWatch,
   type PlanWatchOptions,
   type WatchOptions,
   watchMemory,
   watchNlsqStrategy,
-} from './watch.js';
+} from './watch/watchMemory.js';

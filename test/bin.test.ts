@@ -83,7 +83,7 @@ describe('the nlsq-memory command', () => {
     expect(spaced.stderr).toBe(joined.stderr);
   });
 
-  it('detects once per run: each debug line once', () => {
+  it('detects once per run: each detection line once, a threshold line per answer', () => {
     const { status, stderr } = bin(['--points', '1e6', '--params', '10'], {
       DEBUG: 'nlsq-memory:*',
       DEBUG_COLORS: 'no',
@@ -93,7 +93,7 @@ describe('the nlsq-memory command', () => {
       stderr.split('\n').filter((line) => pattern.test(line)).length;
     expect(count(/nlsq-memory:detect host \d+ bytes from/)).toBe(1);
     expect(count(/nlsq-memory:detect limit /)).toBeLessThanOrEqual(1);
-    expect(count(/nlsq-memory:threshold threshold /)).toBe(1);
+    expect(count(/nlsq-memory:threshold threshold /)).toBe(2);
     expect(count(/nlsq-memory:strategy selected /)).toBe(1);
   });
 

@@ -1,4 +1,4 @@
-import { type CliIo, main } from '../src/cli.js';
+import { type CliIo, main } from '../src/cli/main.js';
 import { GIB, makeTree, meminfo, noGpu, probesWith } from './helpers.js';
 
 // A machine of 16 GiB with 12 GiB available, in no container: no test reads the real one.

@@ -19,17 +19,18 @@ function pod() {
   };
 }
 
-/** Runs `--watch` until the first change is printed, then stops it as Ctrl-C would. */
-async function watchOnce(argv: string[]) {
+/** Runs `--watch` until `until` is printed (a limit change), then stops it as Ctrl-C would. */
+async function watchOnce(argv: string[], until = /"type":"limit"|Z limit /, interactive = false) {
   const { fsRoot, resize } = pod();
   const stop = new AbortController();
   let printed = '';
   const running = run(['--watch', '--interval', '50', ...argv], {
     fsRoot,
+    interactive,
     signal: stop.signal,
     stdout: (text) => {
       printed += text;
-      if (/"type":"limit"|Z limit /.test(printed)) stop.abort();
+      if (until.test(printed)) stop.abort();
     },
   });
   setTimeout(() => resize(4 * GIB), 150);
@@ -58,6 +59,35 @@ describe('nlsq-memory --watch', () => {
       { type: 'limit', previousBytes: 8 * GIB, report: { totalBytes: 4 * GIB } },
     ]);
     expect(typeof events[0].time).toBe('string');
+  });
+
+  it('prints each new plan in one line, old and new chunk size, beside the memory events', async () => {
+    const sizes = ['--points', '1e7', '--params', '2000', '--plan'];
+    const { code, stderr, lines } = await watchOnce(sizes, /Z plan /);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const chunk = (gib: number) =>
+      Math.floor((0.75 * gib * GIB) / (2000 * 8 * 5)).toLocaleString('en-US');
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Chunk +${chunk(8)} points`)));
+    expect(lines.at(-1)).toMatch(
+      new RegExp(
+        `Z plan out_of_core ${chunk(8)} -> out_of_core ${chunk(4)} points per chunk \\(budget 3\\.00 GB, Jacobian [\\d.]+ GB\\)$`,
+      ),
+    );
+  });
+
+  it('prints each new plan as a JSON line with --json', async () => {
+    const sizes = ['--points', '1e7', '--params', '2000', '--plan', '--json'];
+    const { code, lines } = await watchOnce(sizes, /"type":"plan"/);
+    expect(code).toBe(0);
+    const [first, ...rest] = lines.map((line) => JSON.parse(line));
+    expect(first.plan).toMatchObject({ thresholdBytes: 6 * GIB });
+    expect(rest.at(-1)).toMatchObject({ type: 'plan', thresholdBytes: 3 * GIB, workers: 1 });
+    expect(rest).toContainEqual(expect.objectContaining({ type: 'limit' }));
+  });
+
+  it('says on a terminal that it watches, and how to stop', async () => {
+    const { stderr } = await watchOnce([], /Z limit /, true);
+    expect(stderr).toBe('nlsq-memory: watching for changes of the memory; Ctrl-C stops\n');
   });
 
   it('takes --interval only with --watch, and at least 50', async () => {

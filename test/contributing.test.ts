@@ -11,7 +11,11 @@ describe('CONTRIBUTING.md', () => {
       guide.indexOf('## The layers of `src/`'),
       guide.indexOf('## How tests'),
     );
-    const files = readdirSync(new URL('../src/', import.meta.url));
+    const files = (
+      readdirSync(new URL('../src/', import.meta.url), { recursive: true }) as string[]
+    )
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => file.split(/[\\/]/).at(-1) ?? '');
     for (const file of files) expect(map, file).toContain(`\`${file}\``);
     const table = map.slice(0, map.indexOf('\n\n', map.indexOf('| layer')));
     const named = [...table.matchAll(/`(\w+\.ts)`/g)].map(([, file]) => file);

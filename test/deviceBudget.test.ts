@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  decideNlsqStrategy,
   GPU_MEMORY_FRACTION_ENV_VAR,
   getAdaptiveMemoryThreshold,
   getAdaptiveMemoryThresholdSync,
@@ -17,8 +18,6 @@ import {
   type ThresholdOptions,
   watchNlsqStrategy,
 } from '../src/index.js';
-import { decideNlsqStrategy } from '../src/strategy.js';
-import { deviceOptionsOf, thresholdFromReport } from '../src/threshold.js';
 import {
   captureWarnings,
   GIB,
@@ -381,7 +380,7 @@ describe('the synchronous functions with device', () => {
     const probes = graphics([rtx4090()]);
     expect(() => call({ device: 0, env: { PATH: '' }, deviceProbes: probes })).toThrow(
       new TypeError(
-        `Expected \`device\` not to be given to ${name}Sync: a GPU's memory is read by running tools, asynchronously. Use ${name}, or give \`totalMemoryBytes\``,
+        `Expected \`device\` not to be given to ${name}Sync without \`devices\`: a GPU's memory is read by running tools, asynchronously. Use ${name}, or give \`devices\` or \`totalMemoryBytes\``,
       ),
     );
     expect(probes.calls.graphics).toBe(0);
@@ -564,7 +563,7 @@ describe('the device options', () => {
   });
 });
 
-describe('for the command, which detects once', () => {
+describe('with a device list already read (`devices`)', () => {
   const devices = [
     {
       index: 0,
@@ -577,32 +576,39 @@ describe('for the command, which detects once', () => {
     },
   ];
 
-  it('computes the threshold from a device list already read', () => {
-    expect(thresholdFromReport({ device: 0 }, null, devices).thresholdGb).toBe(18);
+  it('computes the threshold from it, synchronously, running no tool', () => {
+    expect(getAdaptiveMemoryThresholdSync({ device: 0, devices, env: {} }).thresholdGb).toBe(18);
     expect(
-      thresholdFromReport({ device: 0, basis: 'available', memoryFraction: 0.5 }, null, devices)
-        .info,
+      getAdaptiveMemoryThresholdSync({
+        device: 0,
+        devices,
+        basis: 'available',
+        memoryFraction: 0.5,
+      }).info,
     ).toMatchObject({
       basis: 'available',
       totalMemoryGb: 12,
       detectionMethod: 'systeminformation',
     });
-    expect(() => thresholdFromReport({ device: 1 }, null, devices)).toThrow(RangeError);
-    expect(() => thresholdFromReport({ device: 0 }, null)).toThrow(/no GPU is visible$/);
+    expect(() => getAdaptiveMemoryThresholdSync({ device: 1, devices })).toThrow(RangeError);
+    expect(() => getAdaptiveMemoryThresholdSync({ device: 0, devices: [] })).toThrow(
+      /no GPU is visible$/,
+    );
   });
 
-  it('gives the options of detectDeviceMemory, checked', () => {
-    const probes = graphics();
-    const env = { PATH: '' };
-    expect(
-      deviceOptionsOf({
-        env,
-        ttlMs: 10,
-        refresh: true,
-        deviceTimeoutMs: 200,
-        deviceProbes: probes,
-      }),
-    ).toEqual({ env, ttlMs: 10, refresh: true, timeoutMs: 200, probes });
-    expect(() => deviceOptionsOf({ deviceTimeoutMs: 0 })).toThrow(RangeError);
+  it('plans from it, sync and async alike', async () => {
+    const options = { device: 0, devices, env: {}, workers: 2 };
+    const plan = planNlsqFitSync(50_000_000, 53, options);
+    expect(plan.thresholdBytes).toBe(9 * GIB);
+    expect(await planNlsqFit(50_000_000, 53, options)).toEqual(plan);
+  });
+
+  it('checks the list', () => {
+    expect(() =>
+      getAdaptiveMemoryThresholdSync({ device: 0, devices: [{ index: -1 }] as never }),
+    ).toThrow(/`devices\[0\]\.index`/);
+    expect(() => getAdaptiveMemoryThresholdSync({ device: 0, devices: {} as never })).toThrow(
+      TypeError,
+    );
   });
 });

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type DeviceMemory, findDevice } from '../src/device.js';
-import {
-  envValue,
-  parseGraphics,
-  parseNvidiaSmi,
-  parseRocmSmi,
-  type RawDevice,
-  vendorOf,
-  visibleDevices,
-} from '../src/deviceSources.js';
+import { visibleDevices } from '../src/detect/visibility.js';
+import { type DeviceMemory, getAdaptiveMemoryThresholdSync } from '../src/index.js';
+import { findDevice } from '../src/policy/device.js';
+import { parseGraphics, vendorOf } from '../src/sources/gpu/graphics.js';
+import { parseNvidiaSmi } from '../src/sources/gpu/nvidiaSmi.js';
+import type { RawDevice } from '../src/sources/gpu/rawDevice.js';
+import { parseRocmSmi } from '../src/sources/gpu/rocmSmi.js';
+import { envValue } from '../src/sources/gpu/tools.js';
 import { GIB, MIB } from './helpers.js';
 
 const H100 = '0, GPU-5d3c0f6a-7b2e-4c1d-9a8f-0123456789ab, NVIDIA H100 80GB HBM3, 81559, 80435';
@@ -366,9 +364,11 @@ describe('findDevice', () => {
     );
   });
 
-  it('throws for a device that is not a non-negative integer', () => {
-    expect(() => findDevice(devices, -1)).toThrow(RangeError);
-    expect(() => findDevice(devices, 0.5)).toThrow(RangeError);
-    expect(() => findDevice(devices, '0' as unknown as number)).toThrow(TypeError);
+  it('is never reached with a device that is not a non-negative integer', () => {
+    const threshold = (device: unknown) => () =>
+      getAdaptiveMemoryThresholdSync({ device: device as number, devices });
+    expect(threshold(-1)).toThrow(RangeError);
+    expect(threshold(0.5)).toThrow(RangeError);
+    expect(threshold('0')).toThrow(TypeError);
   });
 });

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runTool } from '../src/deviceSources.js';
 import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
+import { runTool } from '../src/sources/gpu/tools.js';
 import { graphicsProbes, isRunning, MIB, makeBin, runsIn, writeScript } from './helpers.js';
 
 const posix = it.skipIf(process.platform === 'win32');
@@ -348,18 +348,19 @@ describe('graphics()', () => {
 });
 
 describe('runTool', () => {
+  const signal = new AbortController().signal;
+
   it('spawns nothing for a signal that has already aborted', async () => {
-    const signal = AbortSignal.abort();
-    expect(await runTool(process.execPath, ['-e', ''], {}, 1000, signal)).toMatchObject({
+    expect(await runTool(process.execPath, ['-e', ''], {}, AbortSignal.abort())).toMatchObject({
       status: 'cancelled',
     });
   });
 
   it('resolves, never rejects, when the tool cannot be started', async () => {
-    expect(await runTool(process.execPath, ['nul\u0000byte'], {}, 1000)).toMatchObject({
+    expect(await runTool(process.execPath, ['nul\u0000byte'], {}, signal)).toMatchObject({
       status: 'failed',
     });
-    expect(await runTool(join(makeBin(), 'missing'), [], {}, 1000)).toMatchObject({
+    expect(await runTool(join(makeBin(), 'missing'), [], {}, signal)).toMatchObject({
       status: 'failed',
       detail: expect.stringMatching(/ENOENT/),
     });
@@ -371,7 +372,7 @@ describe('runTool', () => {
         process.execPath,
         ['-e', 'console.log(process.env.GREETING)'],
         { GREETING: 'hi' },
-        10_000,
+        signal,
       ),
     ).toEqual({ status: 'ok', stdout: 'hi\n' });
   });
@@ -492,5 +493,35 @@ describe('import', () => {
     // The same scripts do run when asked: the count above is not 0 for want of a working tool.
     await detectDeviceMemory({ env: { PATH: bin }, probes: graphicsProbes() });
     expect(runsIn(runs['nvidia-smi'])).toBe(1);
+  });
+});
+
+describe('finding a tool on PATH', () => {
+  // A PATH entry on a hung network mount blocks the thread that looks there. Here every thread of
+  // libuv's pool blocks for real, each opening a FIFO that no writer opens: the lookup cannot run.
+  posix('stays inside the time budget when the lookup itself hangs', async () => {
+    await detectDeviceMemory({ env: { PATH: '' }, probes: graphicsProbes() }); // loaded beforehand
+    const bin = makeBin();
+    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    const fifos = Array.from({ length: threads }, (_, i) => join(bin, `fifo${i}`));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    const { open } = await import('node:fs/promises');
+    const blocked = fifos.map((fifo) => open(fifo, 'r'));
+    try {
+      const started = performance.now();
+      const devices = await detectDeviceMemory({
+        env: { PATH: makeBin({ 'nvidia-smi': 'echo never' }) },
+        probes: graphicsProbes(),
+        timeoutMs: 300,
+        refresh: true,
+      });
+      expect(devices).toEqual([]);
+      expect(performance.now() - started).toBeLessThan(2000);
+    } finally {
+      // A writer on each FIFO lets the blocked opens end.
+      const { openSync, closeSync } = await import('node:fs');
+      for (const fifo of fifos) closeSync(openSync(fifo, 'w'));
+      for (const handle of await Promise.all(blocked)) await handle.close();
+    }
   });
 });

@@ -2,9 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, vi } from 'vitest';
-import type { DeviceProbes } from '../src/device.js';
-import { resetWarnings } from '../src/diagnostics.js';
-import type { HostProbes, SystemInformationLike } from '../src/memoryDetect.js';
+import { resetWarnings } from '../src/core/diagnostics.js';
+import type { DeviceProbes, HostProbes, SystemInformationLike } from '../src/index.js';
 
 export const GIB = 1024 ** 3;
 export const MIB = 1024 ** 2;

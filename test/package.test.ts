@@ -104,7 +104,7 @@ describe('the packed package', () => {
         ),
       ).toEqual([]);
     }
-    expect(files).toContain('dist/memoryDetect.d.ts');
+    expect(files).toContain('dist/detect/memoryDetect.d.ts');
   });
 
   it('ships no source map that points at a file it does not ship', () => {

@@ -7,8 +7,16 @@ import {
   type PlanOptions,
   planNlsqFitSync,
 } from '../src/index.js';
-import { maxTypedArrayElements } from '../src/typedArray.js';
+import { maxTypedArrayElements } from '../src/sources/typedArray.js';
 import { captureWarnings, GIB } from './helpers.js';
+
+/** The threshold the plan shares out: its options that are the threshold's. */
+const thresholdOf = (given: PlanOptions) =>
+  getAdaptiveMemoryThresholdSync({
+    totalMemoryBytes: given.totalMemoryBytes ?? null,
+    memoryFraction: given.memoryFraction ?? null,
+    env: {},
+  });
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -61,9 +69,7 @@ function check(nPoints: number, nParams: number, given: PlanOptions, plan: FitPl
   expect((chunkCount - 1) * chunkPoints).toBeLessThan(nPoints);
   expect(chunkPoints * nParams).toBeLessThanOrEqual(cap);
   expect(chunkJacobianBytes).toBe(chunkPoints * nParams * bytesPerElement);
-  expect(thresholdBytes).toBe(
-    Math.floor(getAdaptiveMemoryThresholdSync(given).thresholdBytes / plan.workers),
-  );
+  expect(thresholdBytes).toBe(Math.floor(thresholdOf(given).thresholdBytes / plan.workers));
 
   if (strategy === 'out_of_core') {
     expect(chunkJacobianBytes * safetyFactor).toBeLessThanOrEqual(thresholdBytes);
@@ -105,7 +111,7 @@ function checkRefusal(nPoints: number, nParams: number, given: PlanOptions, erro
   }
   expect(message).toMatch(/^Not even (one point fits|[\d,]+ points \(alignTo\) fit): /);
   const workers = given.workers as number;
-  const threshold = getAdaptiveMemoryThresholdSync(given);
+  const threshold = thresholdOf(given);
   const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
   const { strategy } = decideNlsqStrategy(nPoints, nParams, threshold.thresholdGb / workers, {
     bytesPerElement,

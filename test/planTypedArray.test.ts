@@ -1,7 +1,7 @@
 import { constants } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { planNlsqFitSync } from '../src/index.js';
-import { maxTypedArrayElements } from '../src/typedArray.js';
+import { maxTypedArrayElements } from '../src/sources/typedArray.js';
 import { GIB } from './helpers.js';
 
 const NODE_20 = 2 ** 32; // buffer.constants.MAX_LENGTH on 64-bit Node.js 18 to 21: elements

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { planNlsqFitSync } from '../src/index.js';
-import { slurmTasksOnNode } from '../src/slurm.js';
+import { slurmTasksOnNode } from '../src/sources/slurm.js';
 import { GIB } from './helpers.js';
 
 afterEach(() => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadSystemInformation } from '../src/systemInformation.js';
+import { loadSystemInformation } from '../src/sources/systemInformation.js';
 
 const dist = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatGb, GIB } from '../src/units.js';
+import { formatGb, GIB } from '../src/core/units.js';
 
 describe('formatGb', () => {
   // Each expected string is what Python 3 prints for '%.2f' % value.

@@ -7,7 +7,7 @@ import {
   type WatchOptions,
   watchMemory,
 } from '../src/index.js';
-import { parseEvents, parsePressure } from '../src/pressure.js';
+import { parseEvents, parsePressure } from '../src/sources/pressure.js';
 import { GIB, makeTree, mountLine, probesWith } from './helpers.js';
 
 const HOST = 64 * GIB;
@@ -92,7 +92,12 @@ describe('watchMemory', () => {
     const w = watch(fsRoot, { pressureThreshold: 20 });
     await ticks(2);
     write('sys/fs/cgroup/pod/memory.pressure', psi(25));
-    expect(await nextWithin(w)).toMatchObject({ type: 'pressure', level: 'some', avg10: 25 });
+    expect(await nextWithin(w)).toMatchObject({
+      type: 'pressure',
+      source: 'psi',
+      level: 'some',
+      value: 25,
+    });
     write('sys/fs/cgroup/pod/memory.pressure', psi(40));
     expect(await nextWithin(w)).toBe('none');
     write('sys/fs/cgroup/pod/memory.pressure', psi(5));
@@ -101,18 +106,33 @@ describe('watchMemory', () => {
     const first = await nextWithin(w);
     const second = await nextWithin(w);
     expect([first, second]).toMatchObject([
-      { type: 'pressure', level: 'some', avg10: 30 },
-      { type: 'pressure', level: 'full', avg10: 22 },
+      { type: 'pressure', source: 'psi', level: 'some', value: 30 },
+      { type: 'pressure', source: 'psi', level: 'full', value: 22 },
     ]);
   });
 
-  it("reads the host's PSI file when the cgroup has none, and works with neither", async () => {
+  it("reads the host's PSI only where there is no limit, and works without it", async () => {
+    const fsRoot = makeTree({ 'proc/pressure/memory': psi(0, 0) });
+    const write = (text: string) => writeFileSync(join(fsRoot, 'proc/pressure/memory'), text);
+    const w = watch(fsRoot);
+    await ticks(2);
+    write(psi(12, 0));
+    expect(await nextWithin(w)).toMatchObject({
+      type: 'pressure',
+      source: 'psi',
+      level: 'some',
+      value: 12,
+      report: { limitBytes: null },
+    });
+    rmSync(join(fsRoot, 'proc/pressure/memory'));
+    expect(await nextWithin(w)).toBe('none');
+  });
+
+  it("never labels the host's PSI as a limited cgroup's", async () => {
     const { fsRoot, write } = podTree({ 'proc/pressure/memory': psi(0, 0) });
     const w = watch(fsRoot);
     await ticks(2);
-    write('proc/pressure/memory', psi(12, 0));
-    expect(await nextWithin(w)).toMatchObject({ type: 'pressure', level: 'some', avg10: 12 });
-    rmSync(join(fsRoot, 'proc/pressure/memory'));
+    write('proc/pressure/memory', psi(80, 60));
     expect(await nextWithin(w)).toBe('none');
   });
 
@@ -168,15 +188,76 @@ describe('watchMemory', () => {
   });
 });
 
+describe('a reader that falls behind', () => {
+  it('gets the present: one limit event from the first total to the last, counters summed', async () => {
+    const { fsRoot, write } = podTree({ 'sys/fs/cgroup/pod/memory.events': events() });
+    const w = watch(fsRoot);
+    await ticks(2);
+    for (const [gib, max] of [
+      [2, 1],
+      [1, 3],
+      [4, 7],
+    ] as const) {
+      write('sys/fs/cgroup/pod/memory.max', `${gib * GIB}\n`);
+      write('sys/fs/cgroup/pod/memory.events', events({ max, oom_kill: max > 2 ? 1 : 0 }));
+      await ticks(2);
+    }
+    expect(await nextWithin(w)).toMatchObject({
+      type: 'limit',
+      previousBytes: 8 * GIB,
+      report: { totalBytes: 4 * GIB },
+    });
+    expect(await nextWithin(w)).toMatchObject({ type: 'events', delta: { max: 7, oom_kill: 1 } });
+    expect(await nextWithin(w)).toBe('none');
+  });
+
+  it('gets no limit event when the limit came back to where it was', async () => {
+    const { fsRoot, write } = podTree();
+    const w = watch(fsRoot);
+    await ticks(2);
+    write('sys/fs/cgroup/pod/memory.max', `${2 * GIB}\n`);
+    await ticks(3);
+    write('sys/fs/cgroup/pod/memory.max', `${8 * GIB}\n`);
+    await ticks(3);
+    expect(await nextWithin(w)).toBe('none');
+  });
+});
+
+describe('a moved or removed cgroup', () => {
+  it('is located again when the process moves, and the watch goes on', async () => {
+    const { fsRoot, write } = podTree({
+      'sys/fs/cgroup/other/memory.max': `${3 * GIB}\n`,
+    });
+    const w = watch(fsRoot);
+    await ticks(2);
+    write('proc/self/cgroup', '0::/other\n');
+    rmSync(join(fsRoot, 'sys/fs/cgroup/pod'), { recursive: true });
+    const event = await nextWithin(w, INTERVAL * 10);
+    expect(event).toMatchObject({ type: 'limit', previousBytes: 8 * GIB });
+    expect((event as Extract<MemoryEvent, { type: 'limit' }>).report).toMatchObject({
+      totalBytes: 3 * GIB,
+      limitOrigin: join(fsRoot, 'sys/fs/cgroup/other/memory.max'),
+    });
+  });
+});
+
 describe('ending a watch', () => {
-  it('ends on break, and close() resolves a pending next()', async () => {
+  it('ends one loop on break, all of them on close(), which resolves a pending next()', async () => {
     const { fsRoot, write } = podTree();
     const w = watch(fsRoot);
     setTimeout(() => write('sys/fs/cgroup/pod/memory.max', `${2 * GIB}\n`), INTERVAL * 2);
+    const second = w[Symbol.asyncIterator]();
     for await (const event of w) {
       expect(event.type).toBe('limit');
       break;
     }
+    // The other consumer saw the change too, and goes on after the first one's break.
+    expect(await second.next()).toMatchObject({ value: { type: 'limit' }, done: false });
+    write('sys/fs/cgroup/pod/memory.max', `${3 * GIB}\n`);
+    expect(await second.next()).toMatchObject({ value: { previousBytes: 2 * GIB } });
+    const pendingSecond = second.next();
+    w.close();
+    expect(await pendingSecond).toEqual({ value: undefined, done: true });
     expect(await w.next()).toEqual({ value: undefined, done: true });
     const other = watch(fsRoot);
     const pending = other.next();
@@ -199,13 +280,17 @@ describe('ending a watch', () => {
 
 describe('watch options', () => {
   it.each([
-    [{ intervalMs: 10 }, RangeError, /`intervalMs` to be between 50 and 2147483647, got 10/],
+    [{ intervalMs: 10 }, RangeError, /`intervalMs` to be a number from 50 to 2147483647, got 10/],
     [{ intervalMs: 2 ** 31 }, RangeError, /`intervalMs`/],
-    [{ intervalMs: Number.NaN }, RangeError, /`intervalMs` to be a finite number > 0, got NaN/],
+    [{ intervalMs: Number.NaN }, RangeError, /`intervalMs` to be a finite number, got NaN/],
     [{ intervalMs: '100' }, TypeError, /`intervalMs`/],
     [{ signal: {} }, TypeError, /`signal` to be an AbortSignal, got \{\}/],
     [{ pressureThreshold: -1 }, RangeError, /`pressureThreshold`/],
-    [{ pressureThreshold: 101 }, RangeError, /percentage from 0 to 100, got 101/],
+    [{ pressureThreshold: 101 }, RangeError, /number from 0 to 100, got 101/],
+    [{ workingSetThreshold: 0 }, RangeError, /`workingSetThreshold` to be above 0, got 0/],
+    [{ workingSetThreshold: 1.5 }, RangeError, /`workingSetThreshold` to be a number from 0 to 1/],
+    [{ workingSetThreshold: Number.POSITIVE_INFINITY }, RangeError, /`workingSetThreshold`/],
+    [{ intervalMS: 100 }, TypeError, /Unknown option `intervalMS`: did you mean `intervalMs`\?/],
     [{ fsRoot: '' }, RangeError, /`fsRoot`/],
   ])('rejects %o at the call, before any timer', (options, type, message) => {
     vi.useFakeTimers();
@@ -232,6 +317,7 @@ describe('watch options', () => {
       intervalMs: null,
       signal: null,
       pressureThreshold: null,
+      workingSetThreshold: null,
     });
     w.close();
     watchMemory(null).close();

@@ -87,14 +87,110 @@ describe('watchNlsqStrategy', () => {
     });
   });
 
-  it('ends with the RangeError when not even one point fits any more', async () => {
-    captureWarnings();
+  it('waits, with a warning, while not even one point fits, and goes on once one does', async () => {
+    const warnings = captureWarnings();
     const { fsRoot, write } = podTree(8 * GIB);
     const watch = watchPlans(fsRoot, 1_000_000, 100_000);
-    expect((await watch.next()).done).toBe(false);
+    const first = (await watch.next()).value;
     write('memory.max', `${MIB}\n`);
-    await expect(watch.next()).rejects.toThrow(RangeError);
-    expect(await watch.next()).toEqual({ value: undefined, done: true });
+    const next = watch.next();
+    await settle();
+    expect(warnings.map((warning) => warning.code)).toContain('NLSQ_MEMORY_BUDGET_EXHAUSTED');
+    write('memory.max', `${4 * GIB}\n`);
+    const plan = (await next).value;
+    expect(plan?.thresholdBytes).toBe(3 * GIB);
+    expect(plan?.chunkPoints).toBeLessThan(first?.chunkPoints ?? 0);
+  });
+
+  it('survives headroom 0 under basis available: the budget is 0, not 75% of the total', async () => {
+    const warnings = captureWarnings();
+    const { fsRoot, write } = podTree(8 * GIB);
+    write('memory.current', `${GIB}\n`);
+    const watch = watchPlans(fsRoot, 10_000_000, 2000, { basis: 'available' });
+    expect((await watch.next()).value?.thresholdBytes).toBe(Math.floor(0.75 * 7 * GIB));
+    write('memory.current', `${8 * GIB}\n`);
+    const next = watch.next();
+    await settle();
+    expect(warnings.map((warning) => warning.code)).toContain('NLSQ_MEMORY_BUDGET_EXHAUSTED');
+    write('memory.current', `${6 * GIB}\n`);
+    expect((await next).value?.thresholdBytes).toBe(Math.floor(0.75 * 2 * GIB));
+  });
+
+  it('yields a new plan only when the chunk moves by minChange of the last one', async () => {
+    const { fsRoot, write } = podTree(8 * GIB);
+    // out_of_core chunks of 0.75 × limit / (2000 × 8 × 5) points: proportional to the limit.
+    const watch = watchPlans(fsRoot, 10_000_000, 2000, { minChange: 0.25 });
+    const chunk = (limit: number) => Math.floor((0.75 * limit) / (2000 * 8 * 5));
+    expect((await watch.next()).value?.chunkPoints).toBe(chunk(8 * GIB));
+    const next = watch.next();
+    write('memory.max', `${7 * GIB}\n`); // -12.5%: too little
+    await settle();
+    write('memory.max', `${6.5 * GIB}\n`); // -18.75% of the plan yielded: still too little
+    await settle();
+    write('memory.max', `${6 * GIB}\n`); // -25%
+    expect((await next).value?.chunkPoints).toBe(chunk(6 * GIB));
+  });
+
+  it('yields every move of the chunk with minChange 0', async () => {
+    const { fsRoot, write } = podTree(8 * GIB);
+    const watch = watchPlans(fsRoot, 10_000_000, 2000, { minChange: 0 });
+    await watch.next();
+    write('memory.max', `${8 * GIB - 64 * MIB}\n`);
+    expect((await watch.next()).value?.thresholdBytes).toBe(
+      Math.floor(0.75 * (8 * GIB - 64 * MIB)),
+    );
+  });
+
+  it('gives a late reader the latest plan only, never a queue of stale ones', async () => {
+    const { fsRoot, write } = podTree(8 * GIB);
+    const watch = watchPlans(fsRoot, 10_000_000, 2000);
+    await watch.next();
+    for (const gib of [2, 1, 8, 1]) {
+      write('memory.max', `${gib * GIB}\n`);
+      await settle(2);
+    }
+    expect((await watch.next()).value?.thresholdBytes).toBe(Math.floor(0.75 * GIB));
+    let extra: IteratorResult<FitPlan> | 'none' = 'none';
+    void watch.next().then((result) => {
+      extra = result;
+    });
+    await settle();
+    expect(extra).toBe('none');
+  });
+
+  it('gives each loop every plan, a loop that starts late the current one first', async () => {
+    const { fsRoot, write } = podTree(8 * GIB);
+    const watch = watchPlans(fsRoot, 10_000_000, 2000);
+    const one = watch[Symbol.asyncIterator]();
+    expect((await one.next()).value?.thresholdBytes).toBe(6 * GIB);
+    write('memory.max', `${4 * GIB}\n`);
+    expect((await one.next()).value?.thresholdBytes).toBe(3 * GIB);
+    const two = watch[Symbol.asyncIterator]();
+    expect((await two.next()).value?.thresholdBytes).toBe(3 * GIB);
+    write('memory.max', `${2 * GIB}\n`);
+    const [a, b] = await Promise.all([one.next(), two.next()]);
+    expect(a.value?.thresholdBytes).toBe(1.5 * GIB);
+    expect(b.value).toBe(a.value);
+    await one.return?.();
+    write('memory.max', `${GIB}\n`);
+    expect((await two.next()).value?.thresholdBytes).toBe(0.75 * GIB);
+  });
+
+  it.each([
+    [{ minChange: 1 }, RangeError, /`minChange` to be a number from 0 to below 1, got 1/],
+    [{ minChange: -0.1 }, RangeError, /`minChange`/],
+    [{ minChange: Number.NaN }, RangeError, /`minChange` to be a finite number/],
+    [{ minChange: '0.1' }, TypeError, /`minChange`/],
+    [{ workingSetThreshold: 2 }, RangeError, /`workingSetThreshold`/],
+    [{ align: 23 }, TypeError, /Unknown option `align`: did you mean `alignTo`\?/],
+    [{ report: null }, TypeError, /Unknown option `report`/],
+    [{ devices: [] }, TypeError, /Unknown option `devices`/],
+  ])('rejects %o at the call, before any timer', (options, type, message) => {
+    vi.useFakeTimers();
+    const call = () => watchNlsqStrategy(10, 5, options as never);
+    expect(call).toThrow(type);
+    expect(call).toThrow(message);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('checks sizes and options at the call, before any timer', () => {

@@ -1,0 +1,285 @@
+import { parseArgs } from 'node:util';
+import type { PlanOptions } from '../answer/options.js';
+import { parseUserNumber } from '../core/numbers.js';
+import { GIB } from '../core/units.js';
+import type { CliIo } from './io.js';
+
+/** A bad flag or value: a one-line error, exit code 2. */
+export class UsageError extends Error {}
+
+/** What the flags ask for. */
+export interface Request {
+  help: boolean;
+  version: boolean;
+  json: boolean;
+  nPoints?: number;
+  nParams?: number;
+  /** Whether to print the fit plan (`--plan`, or implied by `--workers` and `--align`). */
+  plan: boolean;
+  /** Whether to print changes until stopped. */
+  watch: boolean;
+  /** The poll period of `--watch`, in ms. */
+  intervalMs?: number;
+  /** The options of the API calls, filled by the flags. */
+  options: PlanOptions;
+}
+
+/** A flag of the command: adding one is adding an entry to `FLAGS`. */
+interface Flag {
+  /** The value's name in the help, for a flag that takes a value. */
+  value?: string;
+  /** A one-letter alias. */
+  short?: string;
+  /** Its help, one line or more. */
+  help: string;
+  /** Records the flag in the request: its value, or `''` for a switch. */
+  set: (request: Request, value: string) => void;
+}
+
+const usage = (flag: string, expected: string, text: string): UsageError =>
+  new UsageError(`--${flag} must be ${expected}, got ${JSON.stringify(text)}`);
+
+/** A count as users write it: `100000000`, `1e8`, `100_000_000`; at least `min`. */
+function count(flag: string, text: string, min = 0, expected = 'a non-negative integer'): number {
+  const value = parseUserNumber(text);
+  if (value === undefined || !Number.isInteger(value) || value < min) {
+    throw usage(flag, expected, text);
+  }
+  if (value > Number.MAX_SAFE_INTEGER) {
+    throw usage(flag, `${expected} at most ${Number.MAX_SAFE_INTEGER}`, text);
+  }
+  return value;
+}
+
+/** A budget in GB (GiB) as a whole number of bytes, at least one and at most 2 ** 53 - 1. */
+function budgetBytes(flag: string, text: string): number {
+  const gib = parseUserNumber(text);
+  if (gib === undefined || gib <= 0) throw usage(flag, 'a number above 0', text);
+  const bytes = Math.floor(gib * GIB);
+  if (bytes < 1) throw usage(flag, `at least one byte (${1 / GIB})`, text);
+  if (bytes > Number.MAX_SAFE_INTEGER) throw usage(flag, `below ${2 ** 53 / GIB}`, text);
+  return bytes;
+}
+
+const FLAGS: Record<string, Flag> = {
+  points: {
+    value: 'N',
+    help: 'number of data points (with --params): 100000000, 1e8, 100_000_000',
+    set: (request, text) => {
+      request.nPoints = count('points', text);
+    },
+  },
+  params: {
+    value: 'P',
+    help: 'number of fit parameters (with --points)',
+    set: (request, text) => {
+      request.nParams = count('params', text);
+    },
+  },
+  fraction: {
+    value: 'F',
+    help: 'fraction of memory to allow, clamped to [0.1, 0.9]\n(default: NLSQ_MEMORY_FRACTION, else 0.75)',
+    set: (request, text) => {
+      const fraction = parseUserNumber(text);
+      if (fraction === undefined) throw usage('fraction', 'a number', text);
+      request.options.memoryFraction = fraction;
+    },
+  },
+  basis: {
+    value: 'B',
+    help: "apply the fraction to 'total' (default) or 'available' memory",
+    set: (request, text) => {
+      if (text !== 'total' && text !== 'available') {
+        throw usage('basis', "'total' or 'available'", text);
+      }
+      request.options.basis = text;
+    },
+  },
+  'total-memory-gb': {
+    value: 'G',
+    help: 'use a known budget of G GB (GiB) instead of the detected memory',
+    set: (request, text) => {
+      request.options.totalMemoryBytes = budgetBytes('total-memory-gb', text);
+    },
+  },
+  device: {
+    value: 'N',
+    help: 'decide for GPU N: a fraction of its memory (NLSQ_GPU_MEMORY_FRACTION,\nelse as --fraction); the report lists what nvidia-smi and rocm-smi show,\nand with --device systeminformation is asked too',
+    set: (request, text) => {
+      request.options.device = count('device', text);
+    },
+  },
+  plan: {
+    help: 'with --points and --params, also size the buffers: points per chunk, chunks',
+    set: (request) => {
+      request.plan = true;
+    },
+  },
+  workers: {
+    value: 'N',
+    help: "processes or threads sharing this memory, or 'auto' (Slurm's tasks on\nthis node); implies --plan",
+    set: (request, text) => {
+      request.options.workers =
+        text === 'auto' ? text : count('workers', text, 1, "a positive integer or 'auto'");
+      request.plan = true;
+    },
+  },
+  align: {
+    value: 'N',
+    help: 'chunk sizes are multiples of N (e.g. the number of angles); implies --plan',
+    set: (request, text) => {
+      request.options.alignTo = count('align', text, 1, 'a positive integer');
+      request.plan = true;
+    },
+  },
+  watch: {
+    help: 'then print a line for each change of the limit, pressure or memory\nevents, until Ctrl-C',
+    set: (request) => {
+      request.watch = true;
+    },
+  },
+  interval: {
+    value: 'MS',
+    help: 'how often --watch looks, in milliseconds (default 1000, at least 50)',
+    set: (request, text) => {
+      request.intervalMs = count('interval', text, 50, 'an integer of at least 50');
+    },
+  },
+  json: {
+    help: 'print one JSON object: memory, devices, threshold, decision (with\n--points) and plan (with --plan); with --watch, one object per line',
+    set: (request) => {
+      request.json = true;
+    },
+  },
+  help: {
+    short: 'h',
+    help: 'show this help',
+    set: (request) => {
+      request.help = true;
+    },
+  },
+  version: {
+    short: 'v',
+    help: 'show the version',
+    set: (request) => {
+      request.version = true;
+    },
+  },
+};
+
+const HELP_COLUMN = 25;
+
+function flagHelp(): string {
+  return Object.entries(FLAGS)
+    .map(([name, flag]) => {
+      const names = `${flag.short === undefined ? '' : `-${flag.short}, `}--${name}`;
+      const head = `  ${names}${flag.value === undefined ? '' : ` ${flag.value}`}`;
+      const [first, ...rest] = flag.help.split('\n');
+      return [
+        `${head.padEnd(HELP_COLUMN - 1)} ${first}`,
+        ...rest.map((line) => `${' '.repeat(HELP_COLUMN)}${line}`),
+      ].join('\n');
+    })
+    .join('\n');
+}
+
+/** The text of `--help`. */
+export const HELP: string = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
+                   [--total-memory-gb G] [--device N] [--plan] [--workers N|auto] [--align N]
+                   [--watch [--interval MS]] [--json]
+
+How much memory may a job use here, and which NLSQ strategy fits? Shows the host's RAM, the
+container or Slurm limit that caps it and where that limit is set, the GPUs and their memory,
+and the memory threshold; with --points and --params, the strategy (standard, out_of_core or
+hybrid_streaming) and why; with --plan, how many points each buffer holds.
+
+Options:
+${flagHelp()}
+
+Numbers are written as you like: 100000000, 1e8 or 100_000_000. Text output is coloured on a
+terminal, unless NO_COLOR is set. Warnings are one line each on stderr.
+
+Examples:
+  nlsq-memory --points 1e8 --params 53
+  nlsq-memory --points 23e6 --params 53 --plan --align 23 --workers auto
+  nlsq-memory --json --fraction 0.5
+  nlsq-memory --points 5e7 --params 53 --device 0
+  nlsq-memory --watch --json
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
+`;
+
+/**
+ * Joins a value that starts with '-' to the flag before it (`--fraction -1` → `--fraction=-1`),
+ * so that a negative number is taken as the value it is, and judged as such.
+ */
+function attachValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    const next = argv[index + 1];
+    if (arg === '--') return [...joined, ...argv.slice(index)];
+    const name = arg.startsWith('--') ? arg.slice(2) : '';
+    const takesValue = Object.hasOwn(FLAGS, name) && FLAGS[name]?.value !== undefined;
+    if (takesValue && next?.startsWith('-') === true) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/** Reads the flags into a request, or throws a {@link UsageError}. */
+export function parse(
+  argv: readonly string[],
+  { env, fsRoot = '/', probes, deviceProbes }: CliIo,
+): Request {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: attachValues(argv),
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([name, flag]) => [
+          name,
+          {
+            type: flag.value === undefined ? ('boolean' as const) : ('string' as const),
+            ...(flag.short === undefined ? {} : { short: flag.short }),
+          },
+        ]),
+      ),
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+  const request: Request = {
+    help: false,
+    version: false,
+    json: false,
+    plan: false,
+    watch: false,
+    options: {
+      env,
+      fsRoot,
+      ...(probes === undefined ? {} : { probes }),
+      ...(deviceProbes === undefined ? {} : { deviceProbes }),
+    },
+  };
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const value = values[name];
+    if (value !== undefined) flag.set(request, typeof value === 'string' ? value : '');
+  }
+  if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
+    throw new UsageError('--points and --params go together');
+  }
+  if (request.plan && request.nPoints === undefined) {
+    throw new UsageError('--plan, --workers and --align need --points and --params');
+  }
+  if (request.intervalMs !== undefined && !request.watch) {
+    throw new UsageError('--interval goes with --watch');
+  }
+  return request;
+}

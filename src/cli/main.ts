@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { getAdaptiveMemoryThresholdSync } from '../answer/adaptiveThreshold.js';
+import { STRATEGY_KEYS, THRESHOLD_KEYS } from '../answer/options.js';
+import { planNlsqFitSync } from '../answer/planFit.js';
+import { selectNlsqStrategySync } from '../answer/selectStrategy.js';
+import { killAll } from '../core/children.js';
+import { pick } from '../core/options.js';
+import { type DeviceProbes, detectDeviceMemory } from '../detect/devices.js';
+import { detectMemory } from '../detect/memoryDetect.js';
+import { HELP, parse, type Request, UsageError } from './flags.js';
+import { type CliIo, supportsColor } from './io.js';
+import { type Shown, text } from './render.js';
+import { watchChanges } from './watch.js';
+
+export { type CliIo, supportsColor } from './io.js';
+
+/** The version in package.json, one folder up from the built command, two from this source. */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const manifest = JSON.parse(await readFile(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (manifest.name === 'nlsq-memory' && manifest.version !== undefined)
+        return manifest.version;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error('cannot find the package.json of nlsq-memory');
+}
+
+/** systeminformation's `graphics()`, which lists no GPU: it takes longer than all the rest. */
+const NO_GRAPHICS: DeviceProbes = {
+  loadSystemInformation: async () => ({ graphics: async () => ({ controllers: [] }) }),
+};
+
+async function respond(request: Request, io: CliIo): Promise<void> {
+  if (request.help) return io.stdout(HELP);
+  if (request.version) return io.stdout(`${await version()}\n`);
+  // One detection for everything shown: the memory, the GPUs, the threshold, the decision, the plan.
+  const { options, nPoints, nParams } = request;
+  const { env, deviceProbes, device } = options;
+  const [report, devices] = await Promise.all([
+    detectMemory(pick(options, ['env', 'fsRoot', 'probes'])),
+    // The report's GPU list asks nvidia-smi and rocm-smi only, unless --device asks for one.
+    detectDeviceMemory({
+      env,
+      probes: deviceProbes ?? (device == null ? NO_GRAPHICS : undefined),
+    }),
+  ]);
+  // Every answer from this one snapshot: nothing is detected again.
+  const snapshot = { ...options, report, devices };
+  const shown: Shown = {
+    memory: report,
+    devices,
+    threshold: getAdaptiveMemoryThresholdSync(pick(snapshot, THRESHOLD_KEYS)),
+  };
+  if (nPoints !== undefined && nParams !== undefined) {
+    if (request.plan) {
+      shown.plan = planNlsqFitSync(nPoints, nParams, snapshot);
+      shown.decision = shown.plan.decision;
+    } else {
+      shown.decision = selectNlsqStrategySync(nPoints, nParams, pick(snapshot, STRATEGY_KEYS));
+    }
+  }
+  if (!request.json) io.stdout(text(shown, io.color === true));
+  else if (request.watch) io.stdout(`${JSON.stringify(shown)}\n`);
+  else io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
+  if (request.watch) await watchChanges(request, io, shown.plan);
+}
+
+/** Whether `error` says the reader of a pipe went away (`… | head`). */
+function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
+/**
+ * Runs the command with `argv` (without `node` and the script). Resolves with the exit code:
+ * 0, 2 for bad flags or values the API rejects, 1 for anything unexpected; errors are one line
+ * on stderr, never a stack. A closed output pipe ends it quietly, with 0; so does `io.signal`
+ * for `--watch`.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await respond(parse(argv, io), io);
+    return 0;
+  } catch (error) {
+    if (isClosedPipe(error)) return 0;
+    const usage = error instanceof UsageError;
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`nlsq-memory: ${message}${usage ? ' (see --help)' : ''}\n`);
+    // The API's TypeError and RangeError name a value given on the command line.
+    return usage || error instanceof RangeError || error instanceof TypeError ? 2 : 1;
+  }
+}
+
+/**
+ * Prints this library's warnings as one line each, `nlsq-memory: warning: <message>`, in place of
+ * Node's two-line format; other warnings as Node prints them. With `--no-warnings` or
+ * `NODE_NO_WARNINGS=1` Node prints none, and neither does this.
+ */
+export function printWarningsAsLines(
+  emitter: NodeJS.EventEmitter,
+  write: (text: string) => void,
+): void {
+  const printers = emitter.listeners('warning') as ((warning: Error) => void)[];
+  if (printers.length === 0) return;
+  emitter.removeAllListeners('warning');
+  emitter.on('warning', (warning: Error) => {
+    if (warning.name === 'NlsqMemoryWarning') write(`nlsq-memory: warning: ${warning.message}\n`);
+    else for (const print of printers) print.call(emitter, warning);
+  });
+}
+
+function isEntryPoint(): boolean {
+  try {
+    const entry = process.argv[1];
+    return entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const argv = process.argv.slice(2);
+  // A reader that goes away (`nlsq-memory --json | head -1`) ends the command quietly.
+  const stop = new AbortController();
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (isClosedPipe(error))
+        stop.abort(); // --watch ends at the line it could not write
+      else process.exitCode = 1;
+    });
+  }
+  const stderr = (chunk: string): void => {
+    process.stderr.write(chunk);
+  };
+  printWarningsAsLines(process, stderr);
+  // Ctrl-C ends --watch cleanly, with 0; a one-shot run at once, with 128 + the signal's number,
+  // and every tool it started with it.
+  const watching = argv.includes('--watch');
+  for (const [signal, number] of [
+    ['SIGINT', 2],
+    ['SIGTERM', 15],
+  ] as const) {
+    process.once(signal, () => {
+      killAll();
+      if (watching) stop.abort();
+      else process.exit(128 + number);
+    });
+  }
+  process.exitCode = await main(argv, {
+    signal: stop.signal,
+    stdout: (chunk) => process.stdout.write(chunk),
+    stderr,
+    env: process.env,
+    color: supportsColor(process.stdout.isTTY, process.env),
+    interactive: process.stderr.isTTY === true,
+  });
+}

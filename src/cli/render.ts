@@ -1,0 +1,115 @@
+import type { DeviceMemory, MemoryReport } from '../core/types.js';
+import { formatGb, gb, grouped } from '../core/units.js';
+import type { FitPlan } from '../policy/plan.js';
+import type { StrategyDecision } from '../policy/strategy.js';
+import type { AdaptiveThreshold } from '../policy/threshold.js';
+import type { MemoryEvent } from '../watch/options.js';
+
+const STRATEGY_COLORS: Record<StrategyDecision['strategy'], number> = {
+  standard: 32,
+  out_of_core: 33,
+  hybrid_streaming: 35,
+};
+
+/** What one run shows: the same in text and JSON. */
+export interface Shown {
+  memory: MemoryReport | null;
+  devices: DeviceMemory[];
+  threshold: AdaptiveThreshold;
+  decision?: StrategyDecision;
+  plan?: FitPlan;
+}
+
+/** The report as aligned, optionally coloured, text. */
+export function text(
+  { memory, devices, threshold, decision, plan }: Shown,
+  color: boolean,
+): string {
+  const paint = (code: number, value: string): string =>
+    color ? `\x1b[${code}m${value}\x1b[0m` : value;
+  const { info } = threshold;
+  const rows: [string, string][] = [];
+  if (memory === null) {
+    rows.push(['Host memory', 'unknown (detection failed)']);
+  } else {
+    rows.push([
+      'Host memory',
+      memory.hostTotalBytes === null
+        ? 'unknown'
+        : `${gb(memory.hostTotalBytes)} (${memory.detectionMethod})`,
+    ]);
+    rows.push([
+      'Limit',
+      memory.limitBytes === null
+        ? 'none'
+        : `${gb(memory.limitBytes)} (${memory.limitSource}: ${memory.limitOrigin})`,
+    ]);
+    rows.push(['Usable', gb(memory.totalBytes)]);
+    rows.push([
+      'Available now',
+      memory.availableBytes === null ? 'unknown' : gb(memory.availableBytes),
+    ]);
+  }
+  if (devices.length === 0) rows.push(['GPUs', 'none']);
+  for (const device of devices) {
+    const free = device.freeBytes === null ? '' : `, ${gb(device.freeBytes)} free`;
+    rows.push([
+      `GPU ${device.index}`,
+      `${device.name}: ${gb(device.totalBytes)}${free} (${device.source})`,
+    ]);
+  }
+  const basis = info.detectionMethod === 'override' ? 'given' : info.basis;
+  const of =
+    info.detectionMethod === 'fallback'
+      ? 'fallback: memory unknown'
+      : `${Math.round(info.memoryFraction * 100)}% of ${formatGb(info.totalMemoryGb)} GB ${basis}`;
+  rows.push([
+    'Threshold',
+    `${formatGb(threshold.thresholdGb)} GB (${of}, fraction from ${info.source})`,
+  ]);
+  if (decision !== undefined) {
+    rows.push(['Strategy', paint(STRATEGY_COLORS[decision.strategy], decision.strategy)]);
+    rows.push(['Reason', decision.reason]);
+    rows.push(['Max in memory', `${grouped(decision.maxInMemoryPoints)} points`]);
+  }
+  if (plan !== undefined) {
+    rows.push(['Workers', String(plan.workers)]);
+    rows.push(['Budget/worker', gb(plan.thresholdBytes)]);
+    rows.push([
+      'Chunk',
+      `${grouped(plan.chunkPoints)} points, Jacobian ${gb(plan.chunkJacobianBytes)}`,
+    ]);
+    rows.push(['Chunks', grouped(plan.chunkCount)]);
+    rows.push(['Plan', plan.reason]);
+  }
+  return `${rows.map(([label, value]) => `${paint(1, label.padEnd(15))}${value}`).join('\n')}\n`;
+}
+
+/** One line for a change seen by `--watch`. */
+export function eventLine(event: MemoryEvent): string {
+  const { report } = event;
+  switch (event.type) {
+    case 'limit': {
+      const origin =
+        report.limitSource === null ? 'no limit' : `${report.limitSource}: ${report.limitOrigin}`;
+      return `limit ${gb(event.previousBytes)} -> ${gb(report.totalBytes)} (${origin})`;
+    }
+    case 'pressure':
+      if (event.source === 'psi') return `pressure ${event.level} avg10=${event.value.toFixed(2)}%`;
+      if (event.source === 'working-set') {
+        return `pressure working set ${(event.value * 100).toFixed(1)}% of the limit`;
+      }
+      return 'pressure headroom 0: no memory left';
+    case 'events':
+      return `events ${Object.entries(event.delta)
+        .map(([name, rise]) => `${name}+${rise}`)
+        .join(' ')}`;
+  }
+}
+
+/** One line for a new plan seen by `--watch`: the old and the new chunk size. */
+export function planLine(plan: FitPlan, previous: FitPlan): string {
+  const from = `${previous.decision.strategy} ${grouped(previous.chunkPoints)}`;
+  const to = `${plan.decision.strategy} ${grouped(plan.chunkPoints)}`;
+  return `plan ${from} -> ${to} points per chunk (budget ${gb(plan.thresholdBytes)}, Jacobian ${gb(plan.chunkJacobianBytes)})`;
+}

@@ -1,0 +1,162 @@
+/** Shows a received value in an error message: `-1`, `'abc'`, `10n`, `null`, `[0.5]`. */
+export function received(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return `'${value}'`;
+    case 'bigint':
+      return `${value}n`;
+    case 'function':
+      return 'a function';
+    case 'object':
+      if (value === null) return 'null';
+      try {
+        return JSON.stringify(value) ?? 'an object';
+      } catch {
+        return 'an object';
+      }
+    default:
+      return String(value);
+  }
+}
+
+/** The `TypeError` (wrong type) or `RangeError` (wrong value) that names `name` and the value. */
+function expected(
+  ErrorType: typeof TypeError | typeof RangeError,
+  name: string,
+  what: string,
+  value: unknown,
+): Error {
+  return new ErrorType(`Expected \`${name}\` to be ${what}, got ${received(value)}`);
+}
+
+function assertNumber(name: string, value: unknown, what: string): asserts value is number {
+  if (typeof value !== 'number') throw expected(TypeError, name, what, value);
+}
+
+/**
+ * Throws unless `value` is a safe integer at or above 0 (a count of points or parameters), or
+ * above 0 with `positive` (a size in bytes). An integer past 2 ** 53 - 1 is named as too large.
+ */
+export function assertCount(
+  name: string,
+  value: unknown,
+  positive = false,
+): asserts value is number {
+  const what = positive ? 'a positive integer' : 'a non-negative integer';
+  assertNumber(name, value, what);
+  if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
+    throw expected(RangeError, name, 'at most Number.MAX_SAFE_INTEGER', value);
+  }
+  if (!Number.isInteger(value) || value < 0 || (positive && value === 0)) {
+    throw expected(RangeError, name, what, value);
+  }
+}
+
+/** Throws unless `value` is a safe integer of at least 1; `or` adds to what is expected (`" or 'auto'"`). */
+export function assertPositiveInteger(
+  name: string,
+  value: unknown,
+  or = '',
+): asserts value is number {
+  const what = `a positive integer${or}`;
+  assertNumber(name, value, what);
+  if (!Number.isSafeInteger(value) || value < 1) throw expected(RangeError, name, what, value);
+}
+
+/** Throws unless `value` is a finite number above zero (or at or above zero with `allowZero`). */
+export function assertPositive(
+  name: string,
+  value: unknown,
+  allowZero = false,
+): asserts value is number {
+  const what = allowZero ? 'a finite number >= 0' : 'a finite number > 0';
+  assertNumber(name, value, what);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw expected(RangeError, name, what, value);
+  }
+}
+
+/** Throws unless `value` is a finite number. */
+export function assertFinite(name: string, value: unknown): asserts value is number {
+  assertNumber(name, value, 'a finite number');
+  if (!Number.isFinite(value)) throw expected(RangeError, name, 'a finite number', value);
+}
+
+/** Throws unless `value` is a finite number in `[min, max)`, or `[min, max]` with `closed`. */
+export function assertBetween(
+  name: string,
+  value: unknown,
+  [min, max]: readonly [number, number],
+  closed: boolean,
+): asserts value is number {
+  assertFinite(name, value);
+  const what = `a number from ${min} to ${closed ? `${max}` : `below ${max}`}`;
+  if (value < min || value > max || (!closed && value === max)) {
+    throw expected(RangeError, name, what, value);
+  }
+}
+
+/** Throws unless `value` is one of `choices`: a `RangeError` for another string, else a `TypeError`. */
+export function assertOneOf<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly T[],
+): asserts value is T {
+  if (choices.includes(value as T)) return;
+  const list = choices.map((choice) => `'${choice}'`).join(' or ');
+  throw expected(typeof value === 'string' ? RangeError : TypeError, name, list, value);
+}
+
+/** The longest delay `setTimeout` honours: past it, Node.js fires at once (TimeoutOverflowWarning). */
+export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
+
+/** Throws unless `value` is a finite number above 0 that `setTimeout` honours. */
+export function assertTimeout(name: string, value: unknown): asserts value is number {
+  assertPositive(name, value);
+  if (value > MAX_TIMEOUT_MS) {
+    throw expected(RangeError, name, `at most ${MAX_TIMEOUT_MS} (2 ** 31 - 1)`, value);
+  }
+}
+
+/** Whether `value` is a plain object: not `null`, not an array. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Throws unless `value` is an object (not `null`, not an array). */
+export function assertObject(
+  name: string,
+  value: unknown,
+): asserts value is Record<string, unknown> {
+  if (!isObject(value)) throw expected(TypeError, name, 'an object', value);
+}
+
+/** Throws unless `value` is a boolean. */
+export function assertBoolean(name: string, value: unknown): asserts value is boolean {
+  if (typeof value !== 'boolean') throw expected(TypeError, name, 'a boolean', value);
+}
+
+/** Throws unless `value` is a non-empty string. */
+export function assertNonEmptyString(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw expected(TypeError, name, 'a non-empty string', value);
+  if (value === '') throw expected(RangeError, name, 'a non-empty string', value);
+}
+
+/** Throws unless `value` is a function. */
+export function assertFunction(name: string, value: unknown): asserts value is () => unknown {
+  if (typeof value !== 'function') throw expected(TypeError, name, 'a function', value);
+}
+
+/** Throws unless `env` is an object whose values are strings or `undefined`; `process.env` always is. */
+export function assertEnv(
+  name: string,
+  env: unknown,
+): asserts env is Record<string, string | undefined> {
+  assertObject(name, env);
+  if (env === process.env) return;
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value !== 'string' && value !== undefined) {
+      throw expected(TypeError, `${name}.${key}`, 'a string or undefined', value);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { Debugger } from 'debug';
+import { builtin } from './builtins.js';
+
+/** Codes of the warnings this library emits, as listed in the README. */
+export type WarningCode =
+  | 'NLSQ_MEMORY_FRACTION_INVALID'
+  | 'NLSQ_MEMORY_FRACTION_CLAMPED'
+  | 'NLSQ_GPU_MEMORY_FRACTION_INVALID'
+  | 'NLSQ_GPU_MEMORY_FRACTION_CLAMPED'
+  | 'NLSQ_MEMORY_DETECTION_FAILED'
+  | 'NLSQ_MEMORY_CHUNK_BELOW_MIN'
+  | 'NLSQ_MEMORY_BUDGET_EXHAUSTED';
+
+const emitted = new Set<string>();
+
+/**
+ * Emits a `NlsqMemoryWarning` at most once per process for each code, however many distinct
+ * messages (values) trigger it, so that the memory it keeps stays bounded. `source` separates
+ * sources where that matters (a tool, a device kind): a fixed name, never a value.
+ */
+export function warnOnce(code: WarningCode, message: string, source = ''): void {
+  const key = `${code}\0${source}`;
+  if (emitted.has(key)) return;
+  emitted.add(key);
+  process.emitWarning(message, { type: 'NlsqMemoryWarning', code });
+}
+
+/** Forgets which warnings were emitted, so that tests see each one again. Not exported by the package. */
+export function resetWarnings(): void {
+  emitted.clear();
+}
+
+/** A printf-style logger that loads `debug` only once debug output can be on. */
+export type Logger = (format: string, ...args: unknown[]) => void;
+
+type CreateDebug = (namespace: string) => Debugger;
+
+let createDebug: CreateDebug | undefined;
+
+/**
+ * `debug`, once output can be on: `DEBUG` is set, by the environment or by the application's
+ * `debug.enable()` (which sets it). Until then logging costs no resolution and no import.
+ */
+function loadDebug(): CreateDebug | undefined {
+  if (createDebug !== undefined) return createDebug;
+  if (process.env.DEBUG === undefined) return undefined;
+  const require = builtin('node:module').createRequire(import.meta.url);
+  createDebug = require('debug') as CreateDebug;
+  return createDebug;
+}
+
+/** Returns a logger for the namespace `nlsq-memory:<name>`. */
+export function logger(
+  name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch' | 'device',
+): Logger {
+  let log: Debugger | undefined;
+  return (format, ...args) => {
+    if (log === undefined) {
+      const create = loadDebug();
+      if (create === undefined) return;
+      log = create(`nlsq-memory:${name}`);
+    }
+    if (log.enabled) log(format, ...args);
+  };
+}

@@ -1,0 +1,50 @@
+/** The source that produced the host's RAM figure. */
+export type DetectionMethod = 'systeminformation' | 'os';
+
+/** Where a memory limit below host RAM came from. */
+export type LimitSource = 'cgroup-v2' | 'cgroup-v1' | 'slurm' | 'node';
+
+/** How much memory this process may use, and where each figure came from. */
+export interface MemoryReport {
+  /** Physical RAM, from systeminformation or `os.totalmem()`; `null` when neither answered. */
+  hostTotalBytes: number | null;
+  /** Which source actually produced `hostTotalBytes`; `null` when neither answered. */
+  detectionMethod: DetectionMethod | null;
+  /** The tightest container or scheduler limit below `hostTotalBytes`, else `null`. */
+  limitBytes: number | null;
+  /** Where `limitBytes` came from. */
+  limitSource: LimitSource | null;
+  /** The file or variable that set `limitBytes`: a cgroup file path or a Slurm variable. */
+  limitOrigin: string | null;
+  /** `min(hostTotalBytes, limitBytes)`: what this process may use. */
+  totalBytes: number;
+  /** Usable now: the smallest of host available memory, the headroom of every limited cgroup above this process, and `totalBytes`; `null` when none is known. */
+  availableBytes: number | null;
+}
+
+/** Who made a GPU. */
+export type DeviceVendor = 'nvidia' | 'amd' | 'other';
+
+/** The source that reported a GPU's memory. */
+export type DeviceSource = 'nvidia-smi' | 'rocm-smi' | 'systeminformation';
+
+/** The memory of one GPU this process can use. */
+export interface DeviceMemory {
+  /**
+   * The device's number among the visible devices, from 0: the number CUDA or HIP gives it (for
+   * NVIDIA, in nvidia-smi's PCI bus order, as with `CUDA_DEVICE_ORDER=PCI_BUS_ID`).
+   */
+  index: number;
+  /** The device's UUID (`GPU-…`), from nvidia-smi only; otherwise `null`. */
+  uuid: string | null;
+  /** The product name (`NVIDIA H100 80GB HBM3`), or rocm-smi's card name (`card0`). */
+  name: string;
+  /** Who made it. */
+  vendor: DeviceVendor;
+  /** Its memory, in bytes. */
+  totalBytes: number;
+  /** Its memory not in use now, in bytes; `null` where unknown (MIG, some drivers). */
+  freeBytes: number | null;
+  /** The source that reported it. */
+  source: DeviceSource;
+}

@@ -1,0 +1,94 @@
+import { builtin } from '../core/builtins.js';
+import { RetryCache } from '../core/cache.js';
+import { logger } from '../core/diagnostics.js';
+import { type Reading, smallest } from '../core/reading.js';
+import type { LimitSource } from '../core/types.js';
+import { type HierarchyReading, readHierarchy } from '../sources/cgroup.js';
+import { readText } from '../sources/files.js';
+import { meminfoAvailable, nodeLimit, osAvailable } from '../sources/host.js';
+import { type CgroupLayout, locateCgroups } from '../sources/mounts.js';
+import { SLURM_MEMORY_VARIABLES, slurmMemory } from '../sources/slurm.js';
+import type { HostProbes, ResolvedDetect } from './detectOptions.js';
+
+/** One source's reading of a limit. */
+export interface Candidate {
+  source: LimitSource;
+  reading: Reading;
+}
+
+/** Everything read about limits and available memory, besides host RAM. */
+export interface Limits {
+  /** Each source's limit: every located cgroup hierarchy, Slurm, and Node's figure where used. */
+  candidates: Candidate[];
+  /** The least headroom under any limited cgroup directory above this process. */
+  headroom: Reading;
+  /** Host available memory from `os.freemem()` or the tree's `/proc/meminfo`. */
+  hostAvailable: Reading;
+  /** Where the cgroups were found. */
+  layout: CgroupLayout;
+  /** What each located hierarchy read. */
+  hierarchies: HierarchyReading[];
+}
+
+const log = logger('detect');
+const { resolve, join } = builtin('node:path');
+const caches = new WeakMap<HostProbes, RetryCache<Limits>>();
+
+/** Whether `fsRoot` is this machine's own root, where Node's and the OS's own figures apply. */
+export function isRealRoot(fsRoot: string): boolean {
+  return resolve(fsRoot) === resolve('/');
+}
+
+/**
+ * Reads every limit: the located cgroup hierarchies, Slurm's variables, and Node's own figure
+ * where no hierarchy gave a definite one (it takes the v1 soft limit, which the kernel does not
+ * enforce: only where the cgroup files tell nothing is it better than nothing).
+ */
+export function readLimits(
+  { fsRoot, env, probes }: ResolvedDetect,
+  layout: CgroupLayout = locateCgroups(readText, fsRoot),
+): Limits {
+  const realRoot = isRealRoot(fsRoot);
+  const hierarchies = layout.hierarchies.map((located) => readHierarchy(readText, located));
+  const candidates: Candidate[] = hierarchies.map(({ version, limit }) => ({
+    source: version,
+    reading: limit,
+  }));
+  candidates.push({ source: 'slurm', reading: slurmMemory(env) });
+  const nodeProbe =
+    probes.constrainedMemory ??
+    (realRoot && typeof process.constrainedMemory === 'function'
+      ? process.constrainedMemory
+      : undefined);
+  const undecided = hierarchies.every(({ limit }) => limit.kind === 'unknown');
+  if (nodeProbe !== undefined && undecided) {
+    candidates.push({ source: 'node', reading: nodeLimit(nodeProbe) });
+  }
+  for (const { source, reading } of candidates) {
+    if (reading.kind === 'unknown') log('%s limit unknown: %s', source, reading.reason);
+  }
+  return {
+    candidates,
+    headroom: smallest(
+      hierarchies.map(({ headroom }) => headroom),
+      'no limited cgroup',
+    ),
+    hostAvailable: realRoot
+      ? osAvailable(builtin('node:os').freemem)
+      : meminfoAvailable(readText, join(fsRoot, 'proc/meminfo')),
+    layout,
+    hierarchies,
+  };
+}
+
+/** {@link readLimits}, reused for `ttlMs` per root and Slurm variables. */
+export function cachedLimits(options: ResolvedDetect): Limits {
+  const { fsRoot, env, probes, ttlMs, refresh } = options;
+  let cache = caches.get(probes);
+  if (cache === undefined) {
+    cache = new RetryCache();
+    caches.set(probes, cache);
+  }
+  const key = [fsRoot, ...SLURM_MEMORY_VARIABLES.map((name) => env[name])].join('\0');
+  return cache.get(key, ttlMs, refresh, () => ({ value: readLimits(options), ok: true })) as Limits;
+}

@@ -1,0 +1,132 @@
+import { assertPositive, assertPositiveInteger, received } from '../core/check.js';
+import { logger } from '../core/diagnostics.js';
+import type { Schema } from '../core/options.js';
+import { type SizeInput, sizeChunks } from './chunks.js';
+import { decide, type Peak, type StrategyDecision } from './strategy.js';
+import type { AdaptiveThreshold } from './threshold.js';
+
+/** How many points each buffer holds, and how many buffers a fit needs. Returned frozen. */
+export interface FitPlan {
+  /** The strategy, decided against the per-worker threshold. */
+  readonly decision: StrategyDecision;
+  /** Processes or threads sharing the memory. */
+  readonly workers: number;
+  /** The budget of one worker in bytes: the threshold divided by `workers`, rounded down. */
+  readonly thresholdBytes: number;
+  /** Points per chunk or batch; `nPoints` when one block holds them all; 0 when there are none. */
+  readonly chunkPoints: number;
+  /** `ceil(nPoints / chunkPoints)`; 0 when there are no points. */
+  readonly chunkCount: number;
+  /** One chunk's Jacobian: `chunkPoints × nParams × bytesPerElement`. */
+  readonly chunkJacobianBytes: number;
+  /** The largest typed array this Node.js allows, in bytes: its elements × `bytesPerElement`. */
+  readonly maxTypedArrayBytes: number;
+  /** One sentence: why this size. */
+  readonly reason: string;
+}
+
+/** The plan's own options (`workers` as a count: `'auto'` is resolved before), and their checks. */
+export interface PlanRules extends SizeInput {
+  /** Where `workers` came from, for the debug log. */
+  workersFrom: string;
+}
+
+const DEFAULT_SAFETY_FACTOR = 5;
+const log = logger('plan');
+
+/** The plan's own options, each with its check; `workers` takes `'auto'` too. */
+export const PLAN_FIELDS: Schema = {
+  workers: (name, value) => {
+    if (value === 'auto') return;
+    if (typeof value === 'string') {
+      throw new RangeError(
+        `Expected \`${name}\` to be a positive integer or 'auto', got ${received(value)}`,
+      );
+    }
+    assertPositiveInteger(name, value, " or 'auto'");
+  },
+  alignTo: (name, value) => assertPositiveInteger(name, value),
+  safetyFactor: assertPositive,
+  minChunkPoints: (name, value) => assertPositiveInteger(name, value),
+  maxChunkPoints: (name, value) => assertPositiveInteger(name, value),
+  maxTypedArrayElements: (name, value) => assertPositiveInteger(name, value),
+};
+
+/** The chunk bounds, each already checked alone, checked together. */
+function checkChunkBounds(
+  alignTo: number,
+  minChunkPoints: number | undefined,
+  maxChunkPoints: number | undefined,
+): void {
+  if (maxChunkPoints === undefined) return;
+  if (minChunkPoints !== undefined && maxChunkPoints < minChunkPoints) {
+    throw new RangeError(
+      `Expected \`maxChunkPoints\` to be at least \`minChunkPoints\` (${minChunkPoints}), got ${maxChunkPoints}`,
+    );
+  }
+  if (maxChunkPoints < alignTo) {
+    throw new RangeError(
+      `Expected \`maxChunkPoints\` to be at least \`alignTo\` (${alignTo}), got ${maxChunkPoints}`,
+    );
+  }
+}
+
+/** The plan's own options, checked by {@link PLAN_FIELDS}, with `workers` already a count. */
+export interface PlanChoices {
+  alignTo?: number;
+  safetyFactor?: number;
+  minChunkPoints?: number;
+  maxChunkPoints?: number;
+}
+
+/** The rules of a plan: the choices with their defaults, checked together. */
+export function planRules(
+  nPoints: number,
+  nParams: number,
+  choices: PlanChoices,
+  context: { workers: number; workersFrom: string; maxElements: number; peak: Peak },
+): PlanRules {
+  const {
+    alignTo = 1,
+    safetyFactor = DEFAULT_SAFETY_FACTOR,
+    minChunkPoints,
+    maxChunkPoints,
+  } = choices;
+  checkChunkBounds(alignTo, minChunkPoints, maxChunkPoints);
+  return { nPoints, nParams, alignTo, safetyFactor, minChunkPoints, maxChunkPoints, ...context };
+}
+
+/**
+ * Plans a fit from a threshold: decides against each worker's share, then sizes the chunks.
+ * Pure: the threshold and every rule are given.
+ */
+export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules): FitPlan {
+  const started = performance.now();
+  const { nPoints, nParams, workers, peak } = rules;
+  const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
+  const decision = decide(nPoints, nParams, threshold.thresholdGb / workers, peak);
+  const { chunkPoints, reason } = sizeChunks(rules, decision, thresholdBytes);
+  const plan: FitPlan = Object.freeze({
+    decision,
+    workers,
+    thresholdBytes,
+    chunkPoints,
+    chunkCount: nPoints === 0 ? 0 : Math.ceil(nPoints / chunkPoints),
+    chunkJacobianBytes: chunkPoints * nParams * peak.bytesPerElement,
+    maxTypedArrayBytes: rules.maxElements * peak.bytesPerElement,
+    reason,
+  });
+  log(
+    'planned %s for %d points x %d params, %d workers (%s), in %s ms: %d chunks of %d points: %s',
+    decision.strategy,
+    nPoints,
+    nParams,
+    workers,
+    rules.workersFrom,
+    (performance.now() - started).toFixed(3),
+    plan.chunkCount,
+    chunkPoints,
+    reason,
+  );
+  return plan;
+}

@@ -1,0 +1,128 @@
+import type * as ChildProcess from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { builtin } from '../../core/builtins.js';
+import { killTree, track } from '../../core/children.js';
+import type { Env } from '../slurm.js';
+
+/** How a run of a tool ended: its output, or why there is none. */
+export type ToolResult =
+  | { status: 'ok'; stdout: string }
+  | { status: 'failed' | 'cancelled'; detail: string };
+
+const MAX_OUTPUT_CHARS = 1024 ** 2;
+
+/** Reads a variable of `env`; on Windows, whatever the case of its name (`Path`). */
+export function envValue(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value !== undefined || process.platform !== 'win32') return value;
+  const key = Object.keys(env).find((candidate) => candidate.toUpperCase() === name);
+  return key === undefined ? undefined : env[key];
+}
+
+/**
+ * Finds an executable on `env`'s PATH, as a shell would, without running anything; gives up
+ * once `signal` aborts. Relative and empty PATH entries are skipped (they would search the
+ * working directory); on Windows only `.exe` and `.com` files count, since `.cmd` and `.bat`
+ * need a shell.
+ */
+export async function findExecutable(
+  name: string,
+  env: Env,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const path = envValue(env, 'PATH');
+  if (path === undefined || path === '') return undefined;
+  const { delimiter, isAbsolute, join } = builtin('node:path');
+  const { access, constants, stat } = builtin('node:fs/promises');
+  const extensions = process.platform === 'win32' ? ['.exe', '.com'] : [''];
+  for (const directory of path.split(delimiter)) {
+    if (!isAbsolute(directory)) continue;
+    for (const extension of extensions) {
+      if (signal.aborted) return undefined;
+      const file = join(directory, `${name}${extension}`);
+      try {
+        await access(file, constants.X_OK);
+        if ((await stat(file)).isFile()) return file;
+      } catch {
+        // Not here: try the next directory.
+      }
+    }
+  }
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split(/\r?\n/, 1)[0] ?? '';
+}
+
+/**
+ * Runs `file` with `args` and collects its output. When `signal` aborts (the time budget ran
+ * out, or the answer is not needed any more), the tool and every process it started are killed
+ * and the promise resolves at once. Every run is registered: it is killed if this process exits
+ * first. Never rejects.
+ */
+export function runTool(
+  file: string,
+  args: readonly string[],
+  env: Env,
+  signal: AbortSignal,
+): Promise<ToolResult> {
+  if (signal.aborted) return Promise.resolve({ status: 'cancelled', detail: 'not run' });
+  const { spawn } = builtin('node:child_process');
+  return new Promise((resolve) => {
+    let child: ChildProcess.ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(file, args, {
+        env,
+        detached: process.platform !== 'win32',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (error) {
+      resolve({ status: 'failed', detail: String(error) });
+      return;
+    }
+    track(child);
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const finish = (result: ToolResult): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', cancel);
+      resolve(result);
+    };
+    const stop = (detail: string): void => {
+      if (settled) return;
+      killTree(child);
+      // Nothing of a killed tool may keep this process alive: not its pipes, not its handle.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+      finish({ status: signal.aborted ? 'cancelled' : 'failed', detail });
+    };
+    const cancel = (): void => stop('stopped: over the time budget, or not needed any more');
+    signal.addEventListener('abort', cancel, { once: true });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > MAX_OUTPUT_CHARS) stop('too much output');
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < 4096) stderr += chunk;
+    });
+    child.on('error', (error) => finish({ status: 'failed', detail: error.message }));
+    child.on('close', (code, signalName) => {
+      if (code === 0) finish({ status: 'ok', stdout });
+      else
+        finish({
+          status: 'failed',
+          detail:
+            code === null
+              ? `killed by ${signalName}`
+              : `exit ${code}: ${firstLine(stderr || stdout)}`,
+        });
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import { parseInteger } from '../core/numbers.js';
+import { fromNumber, type Reading, unknown, unlimited } from '../core/reading.js';
+
+/** An environment: `process.env` or a replacement for it. */
+export type Env = Record<string, string | undefined>;
+
+/** The Slurm variables that size a job's memory on this node, in the order they are tried. */
+const MEMORY_FORMS: readonly (readonly [string, string | undefined])[] = [
+  ['SLURM_MEM_PER_NODE', undefined],
+  ['SLURM_MEM_PER_CPU', 'SLURM_CPUS_ON_NODE'],
+  ['SLURM_MEM_PER_GPU', 'SLURM_GPUS_ON_NODE'],
+];
+
+/** Every variable {@link slurmMemory} reads: a cache of its answer is keyed by their values. */
+export const SLURM_MEMORY_VARIABLES: readonly string[] = MEMORY_FORMS.flat().filter(
+  (name): name is string => name !== undefined,
+);
+
+/**
+ * Slurm's allocation on this node: `SLURM_MEM_PER_NODE`, or `SLURM_MEM_PER_CPU` ×
+ * `SLURM_CPUS_ON_NODE`, or `SLURM_MEM_PER_GPU` × `SLURM_GPUS_ON_NODE` (MiB), the first form that
+ * is whole. 0 is all the node's memory: no limit; so is a figure past 2 ** 53. No variable: no
+ * limit; only malformed ones: unknown.
+ */
+export function slurmMemory(env: Env): Reading {
+  let malformed: string | undefined;
+  for (const [perUnit, units] of MEMORY_FORMS) {
+    const text = env[perUnit];
+    const countText = units === undefined ? '1' : env[units];
+    if (text === undefined || countText === undefined) continue;
+    const mib = parseInteger(text);
+    const count = parseInteger(countText);
+    const origin = units === undefined ? perUnit : `${perUnit}*${units}`;
+    if (mib !== undefined && count !== undefined) {
+      return fromNumber(mib * count * 1024 ** 2, origin, true);
+    }
+    malformed ??= `${origin} is ${JSON.stringify(text)}${units === undefined ? '' : ` × ${JSON.stringify(countText)}`}`;
+  }
+  return malformed === undefined ? unlimited('no Slurm memory variable') : unknown(malformed);
+}
+
+/** The number of Slurm tasks on this node, and the variable that gave it. */
+export interface SlurmTasks {
+  /** Tasks of this job on this node, at least 1. */
+  tasks: number;
+  /** `SLURM_NTASKS_PER_NODE` or `SLURM_TASKS_PER_NODE`. */
+  origin: 'SLURM_NTASKS_PER_NODE' | 'SLURM_TASKS_PER_NODE';
+}
+
+/** A non-negative safe integer written in decimal digits, else `undefined`. */
+function count(text: string | undefined): number | undefined {
+  const value = text === undefined ? undefined : parseInteger(text);
+  return value !== undefined && Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A positive safe integer written in decimal digits, else `undefined`. */
+function positive(text: string | undefined): number | undefined {
+  const value = count(text);
+  return value === 0 ? undefined : value;
+}
+
+const ENTRY = /^\s*(\d+)\s*(?:\(\s*x\s*(\d+)\s*\))?\s*$/;
+
+/** `2(x3),1` as runs of `[tasks, nodes]`; `undefined` when any entry is malformed. */
+function runs(text: string): [number, number][] | undefined {
+  const parsed: [number, number][] = [];
+  for (const entry of text.split(',')) {
+    const match = ENTRY.exec(entry);
+    const tasks = positive(match?.[1]);
+    const nodes = match?.[2] === undefined ? 1 : positive(match[2]);
+    if (tasks === undefined || nodes === undefined) return undefined;
+    parsed.push([tasks, nodes]);
+  }
+  return parsed;
+}
+
+/**
+ * This node's entry of `SLURM_TASKS_PER_NODE` (`4`, `2(x3),1`), indexed by `SLURM_NODEID`.
+ * Without `SLURM_NODEID` only a list that gives every node the same count answers.
+ */
+function tasksOnNode(list: string, nodeId: string | undefined): number | undefined {
+  const parsed = runs(list);
+  if (parsed === undefined) return undefined;
+  if (nodeId === undefined) {
+    const counts = new Set(parsed.map(([tasks]) => tasks));
+    return counts.size === 1 ? parsed[0]?.[0] : undefined;
+  }
+  let index = count(nodeId);
+  if (index === undefined) return undefined;
+  for (const [tasks, nodes] of parsed) {
+    if (index < nodes) return tasks;
+    index -= nodes;
+  }
+  return undefined;
+}
+
+/**
+ * The number of tasks Slurm runs on this node: `SLURM_NTASKS_PER_NODE` when set, else this
+ * node's entry of `SLURM_TASKS_PER_NODE` (position `SLURM_NODEID`). `undefined` outside Slurm
+ * or when the variables are malformed: never a throw.
+ */
+export function slurmTasksOnNode(env: Env): SlurmTasks | undefined {
+  const perNode = positive(env.SLURM_NTASKS_PER_NODE);
+  if (perNode !== undefined) return { tasks: perNode, origin: 'SLURM_NTASKS_PER_NODE' };
+  const list = env.SLURM_TASKS_PER_NODE;
+  if (list === undefined) return undefined;
+  const tasks = tasksOnNode(list, env.SLURM_NODEID);
+  return tasks === undefined ? undefined : { tasks, origin: 'SLURM_TASKS_PER_NODE' };
+}
