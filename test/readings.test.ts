@@ -135,7 +135,28 @@ describe('a limited ancestor whose usage cannot be read', () => {
 });
 
 describe('an unreadable or garbled limit file', () => {
+  it.each([
+    [{ SLURM_MEM_PER_NODE: '32G' }, /SLURM_MEM_PER_NODE is "32G"/],
+    [
+      { SLURM_MEM_PER_CPU: '1024' },
+      /SLURM_MEM_PER_CPU\*SLURM_CPUS_ON_NODE is "1024" × no SLURM_CPUS_ON_NODE/,
+    ],
+  ])('says so when a Slurm limit is set but cannot be read: %o', (env, message) => {
+    const warnings = captureWarnings();
+    const report = detectMemorySync({
+      fsRoot: makeTree({}),
+      env,
+      probes: { totalmem: () => HOST },
+      refresh: true,
+    });
+    expect(report).toMatchObject({ limitBytes: null, totalBytes: HOST });
+    expect(warnings).toEqual([
+      { code: 'NLSQ_MEMORY_LIMIT_UNKNOWN', message: expect.stringMatching(message) },
+    ]);
+  });
+
   it("is unknown, not unlimited: Node's figure is asked then", () => {
+    const warnings = captureWarnings();
     const fsRoot = makeTree({
       'proc/self/cgroup': '0::/\n',
       'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
@@ -147,5 +168,25 @@ describe('an unreadable or garbled limit file', () => {
       limitBytes: 3 * GIB,
       limitSource: 'node',
     });
+    expect(warnings.map((warning) => warning.code)).toEqual(['NLSQ_MEMORY_LIMIT_UNKNOWN']);
+    expect(warnings[0]?.message).toMatch(
+      /memory\.max holds "garbage"\): 3\.00 GB is the total used/,
+    );
+  });
+
+  it('is no limit, without a warning, where no file sets one: the root cgroup', () => {
+    const warnings = captureWarnings();
+    const fsRoot = makeTree({
+      'proc/self/cgroup': '0::/\n',
+      'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+      'sys/fs/cgroup/cgroup.controllers': 'cpu memory pids\n',
+      'sys/fs/cgroup/memory.stat': 'anon 0\n',
+    });
+    const probes = { totalmem: () => HOST, constrainedMemory: () => 3 * GIB };
+    expect(detectMemorySync({ fsRoot, env: {}, probes, refresh: true })).toMatchObject({
+      limitBytes: null,
+      totalBytes: HOST,
+    });
+    expect(warnings).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import {
   assertObject,
   assertOneOf,
   assertTimeout,
-  received,
+  expected,
 } from '../core/check.js';
 import { pick, type Schema } from '../core/options.js';
 import type { DeviceMemory, MemoryReport } from '../core/types.js';
@@ -81,9 +81,7 @@ function checkReport(name: string, value: unknown): void {
 
 /** Checks a device list given as `devices`: each entry's number and memory. */
 function checkDevices(name: string, value: unknown): void {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`Expected \`${name}\` to be an array of devices, got ${received(value)}`);
-  }
+  if (!Array.isArray(value)) throw expected(TypeError, name, 'an array of devices', value);
   for (const [position, device] of value.entries()) {
     assertObject(`${name}[${position}]`, device);
     assertCount(`${name}[${position}].index`, device.index);

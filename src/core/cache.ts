@@ -79,3 +79,19 @@ export class RetryCache<T> {
     return current.pending;
   }
 }
+
+/**
+ * One {@link RetryCache} per object (a probes object: each distinct one has its own), made on
+ * first use and forgotten with the object.
+ */
+export function cachePerObject<T>(capacity?: number): (owner: object) => RetryCache<T> {
+  const caches = new WeakMap<object, RetryCache<T>>();
+  return (owner) => {
+    let cache = caches.get(owner);
+    if (cache === undefined) {
+      cache = new RetryCache<T>(capacity);
+      caches.set(owner, cache);
+    }
+    return cache;
+  };
+}

@@ -20,7 +20,7 @@ export function received(value: unknown): string {
 }
 
 /** The `TypeError` (wrong type) or `RangeError` (wrong value) that names `name` and the value. */
-function expected(
+export function expected(
   ErrorType: typeof TypeError | typeof RangeError,
   name: string,
   what: string,

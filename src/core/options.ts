@@ -1,4 +1,4 @@
-import { assertObject, received } from './check.js';
+import { assertObject, expected } from './check.js';
 
 /** Checks one option's value, given its name: throws a `TypeError` or `RangeError` naming it. */
 export type Field = (name: string, value: unknown) => void;
@@ -72,7 +72,7 @@ export function checkOptions<T extends object>(value: unknown, schema: Schema): 
 export function checkFractionOrOptions<T extends object>(
   value: unknown,
   schema: Schema,
-  [name, expected]: readonly [string, string] = ['memoryFraction', 'a number or an options object'],
+  [name, what]: readonly [string, string] = ['memoryFraction', 'a number or an options object'],
 ): T {
   if (typeof value === 'number') return checkOptions<T>({ memoryFraction: value }, schema);
   if (
@@ -80,7 +80,7 @@ export function checkFractionOrOptions<T extends object>(
     value !== null &&
     (typeof value !== 'object' || Array.isArray(value))
   ) {
-    throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${received(value)}`);
+    throw expected(TypeError, name, what, value);
   }
   return checkOptions<T>(value, schema);
 }

@@ -46,7 +46,7 @@ export interface ResolvedDetect {
   probes: HostProbes;
 }
 
-/** Checks an object of probes: each one given is a function. */
+/** Checks an object of probes: each one given is a function. Other keys (a test's counters) are its own. */
 export function probesField(names: readonly string[]): Field {
   return (name, value) => {
     assertObject(name, value);

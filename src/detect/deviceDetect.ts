@@ -1,6 +1,6 @@
 // GPU detection: the tools, the cache, the time budget. `detectDeviceMemory` (devices.ts) loads
 // this module on first use, so that importing the library does not parse it.
-import { type Outcome, RetryCache } from '../core/cache.js';
+import { cachePerObject, type Outcome } from '../core/cache.js';
 import { TIMED_OUT, within } from '../core/deadline.js';
 import { logger } from '../core/diagnostics.js';
 import type { DeviceMemory, DeviceSource } from '../core/types.js';
@@ -38,7 +38,7 @@ const log = logger('device');
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_TTL_MS = 1000;
 const defaultProbes: DeviceProbes = {};
-const caches = new WeakMap<DeviceProbes, RetryCache<Answer | null>>();
+const cacheFor = cachePerObject<Answer | null>();
 const NOTHING: Attempt = { devices: undefined, timedOut: false };
 const HUNG: Attempt = { devices: undefined, timedOut: true };
 
@@ -174,14 +174,12 @@ export async function detectDevices(options: DeviceOptions): Promise<DeviceMemor
     env: options.env ?? process.env,
     probes: options.probes ?? defaultProbes,
   };
-  let cache = caches.get(resolved.probes);
-  if (cache === undefined) {
-    cache = new RetryCache();
-    caches.set(resolved.probes, cache);
-  }
   const key = `${envValue(resolved.env, 'PATH')}\0${envValue(resolved.env, 'PATHEXT')}`;
-  const answer = await cache.get(key, resolved.ttlMs, resolved.refresh, (previous) =>
-    update(previous, resolved),
+  const answer = await cacheFor(resolved.probes).get(
+    key,
+    resolved.ttlMs,
+    resolved.refresh,
+    (previous) => update(previous, resolved),
   );
   return answer === null ? [] : visibleDevices(answer.devices, answer.source, resolved.env);
 }

@@ -1,5 +1,5 @@
 import { builtin } from '../core/builtins.js';
-import { type Outcome, RetryCache } from '../core/cache.js';
+import { cachePerObject, type Outcome } from '../core/cache.js';
 import { logger } from '../core/diagnostics.js';
 import { type Reading, unknown } from '../core/reading.js';
 import type { DetectionMethod } from '../core/types.js';
@@ -20,7 +20,7 @@ const log = logger('detect');
 const REFRESH_AVAILABLE = process.platform !== 'win32';
 const NOT_ASKED = unknown('systeminformation not asked');
 
-const caches = new WeakMap<HostProbes, RetryCache<HostMemory | null>>();
+const cacheFor = cachePerObject<HostMemory | null>(1);
 const syncCache = new WeakMap<HostProbes, HostMemory>();
 
 const importSystemInformation = (): Promise<SystemInformationLike> =>
@@ -50,7 +50,8 @@ async function detectHost(
     const memory: HostMemory = {
       bytes: answer.total.bytes,
       method: 'systeminformation',
-      available: answer.available,
+      // Kept for the process where it is not asked again: its available figure would go stale.
+      available: REFRESH_AVAILABLE ? answer.available : unknown('not asked again on Windows'),
     };
     outcome = { value: memory, ok: true, keep: !REFRESH_AVAILABLE };
   } else {
@@ -78,12 +79,7 @@ async function detectHost(
  */
 export async function hostMemory(options: ResolvedDetect): Promise<HostMemory | null> {
   const { probes, timeoutMs, ttlMs, refresh } = options;
-  let cache = caches.get(probes);
-  if (cache === undefined) {
-    cache = new RetryCache(1);
-    caches.set(probes, cache);
-  }
-  const host = await cache.get('host', ttlMs, refresh, (previous) =>
+  const host = await cacheFor(probes).get('host', ttlMs, refresh, (previous) =>
     detectHost(previous, probes, timeoutMs),
   );
   return host ?? hostFromOs(probes); // a null is never final: os is cheap

@@ -1,5 +1,5 @@
 import { builtin } from '../core/builtins.js';
-import { RetryCache } from '../core/cache.js';
+import { cachePerObject } from '../core/cache.js';
 import { logger } from '../core/diagnostics.js';
 import { type Reading, smallest } from '../core/reading.js';
 import type { LimitSource } from '../core/types.js';
@@ -8,7 +8,7 @@ import { readText } from '../sources/files.js';
 import { meminfoAvailable, nodeLimit, osAvailable } from '../sources/host.js';
 import { type CgroupLayout, locateCgroups } from '../sources/mounts.js';
 import { SLURM_MEMORY_VARIABLES, slurmMemory } from '../sources/slurm.js';
-import type { HostProbes, ResolvedDetect } from './detectOptions.js';
+import type { ResolvedDetect } from './detectOptions.js';
 
 /** One source's reading of a limit. */
 export interface Candidate {
@@ -32,7 +32,7 @@ export interface Limits {
 
 const log = logger('detect');
 const { resolve, join } = builtin('node:path');
-const caches = new WeakMap<HostProbes, RetryCache<Limits>>();
+const cacheFor = cachePerObject<Limits>();
 
 /** Whether `fsRoot` is this machine's own root, where Node's and the OS's own figures apply. */
 export function isRealRoot(fsRoot: string): boolean {
@@ -84,11 +84,9 @@ export function readLimits(
 /** {@link readLimits}, reused for `ttlMs` per root and Slurm variables. */
 export function cachedLimits(options: ResolvedDetect): Limits {
   const { fsRoot, env, probes, ttlMs, refresh } = options;
-  let cache = caches.get(probes);
-  if (cache === undefined) {
-    cache = new RetryCache();
-    caches.set(probes, cache);
-  }
   const key = [fsRoot, ...SLURM_MEMORY_VARIABLES.map((name) => env[name])].join('\0');
-  return cache.get(key, ttlMs, refresh, () => ({ value: readLimits(options), ok: true })) as Limits;
+  return cacheFor(probes).get(key, ttlMs, refresh, () => ({
+    value: readLimits(options),
+    ok: true,
+  })) as Limits;
 }

@@ -1,15 +1,11 @@
-import { builtin } from '../core/builtins.js';
-import { logger } from '../core/diagnostics.js';
-import { bytesOf, unknown } from '../core/reading.js';
+import { logger, warnOnce } from '../core/diagnostics.js';
+import { bytesOf } from '../core/reading.js';
 import type { LimitSource, MemoryReport } from '../core/types.js';
-import { readText } from '../sources/files.js';
-import { type CgroupLayout, locateCgroups } from '../sources/mounts.js';
-import type { ResolvedDetect } from './detectOptions.js';
-import { type HostMemory, hostMemory } from './host.js';
-import { type Limits, readLimits } from './limits.js';
+import { gb } from '../core/units.js';
+import type { HostMemory } from './host.js';
+import type { Limits } from './limits.js';
 
 const log = logger('detect');
-const { join } = builtin('node:path');
 
 /**
  * Gathers host RAM and the limits into one report: the tightest limit below host RAM wins; with
@@ -25,6 +21,17 @@ export function combine(host: HostMemory | null, limits: Limits): MemoryReport |
     }
   }
   const totalBytes = best?.bytes ?? host?.bytes;
+  const unknowns = limits.candidates.filter(({ reading }) => reading.kind === 'unknown');
+  if (unknowns.length > 0) {
+    // A limit that is set but cannot be read may be tighter than any figure known: say so.
+    const why = unknowns.map(({ reading }) => (reading.kind === 'unknown' ? reading.reason : ''));
+    const used =
+      totalBytes === undefined ? 'nothing is known' : `${gb(totalBytes)} is the total used`;
+    warnOnce(
+      'NLSQ_MEMORY_LIMIT_UNKNOWN',
+      `A memory limit could not be read (${why.join('; ')}): ${used}. Give totalMemoryBytes if the job has a tighter limit`,
+    );
+  }
   if (totalBytes === undefined) return null;
   if (best !== undefined) log('limit %d bytes from %s (%s)', best.bytes, best.source, best.origin);
   const hostAvailable =
@@ -38,29 +45,5 @@ export function combine(host: HostMemory | null, limits: Limits): MemoryReport |
     limitOrigin: best?.origin ?? null,
     totalBytes,
     availableBytes: known.length === 0 ? null : Math.min(totalBytes, ...known),
-  };
-}
-
-/** What one poll of a watch read: the report, and the limits it was made from. */
-export interface Polled {
-  report: MemoryReport | null;
-  limits: Limits;
-}
-
-/**
- * Starts the polls of a watch (options already checked): host RAM is detected once; each poll
- * re-reads `/proc/self/cgroup` and the located cgroup files, and the mount table only when the
- * process has moved to another cgroup (as it must before its cgroup can be removed).
- */
-export async function memoryPoller(options: ResolvedDetect): Promise<() => Polled> {
-  const host = await hostMemory(options);
-  // systeminformation's available figure would be stale: each poll takes the current one.
-  const fixed = host === null ? null : { ...host, available: unknown('stale between polls') };
-  let layout: CgroupLayout = locateCgroups(readText, options.fsRoot);
-  return (): Polled => {
-    const current = readText(join(options.fsRoot, 'proc/self/cgroup'));
-    if (current !== layout.procSelfCgroup) layout = locateCgroups(readText, options.fsRoot);
-    const limits = readLimits(options, layout);
-    return { report: combine(fixed, limits), limits };
   };
 }

@@ -1,4 +1,4 @@
-import { assertPositive, assertPositiveInteger, received } from '../core/check.js';
+import { assertPositive, assertPositiveInteger, expected } from '../core/check.js';
 import { logger } from '../core/diagnostics.js';
 import type { Schema } from '../core/options.js';
 import { type SizeInput, sizeChunks } from './chunks.js';
@@ -39,9 +39,7 @@ export const PLAN_FIELDS: Schema = {
   workers: (name, value) => {
     if (value === 'auto') return;
     if (typeof value === 'string') {
-      throw new RangeError(
-        `Expected \`${name}\` to be a positive integer or 'auto', got ${received(value)}`,
-      );
+      throw expected(RangeError, name, "a positive integer or 'auto'", value);
     }
     assertPositiveInteger(name, value, " or 'auto'");
   },

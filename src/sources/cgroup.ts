@@ -16,6 +16,8 @@ export interface HierarchyReading {
   limitDirectory: string | null;
   /** The highest working set / limit of any limited directory on the walk, where usage is known. */
   workingSetRatio: number | null;
+  /** What each limit file read held: a watch tells a garbled file from a gone one without reading again. */
+  files: ReadonlyMap<string, Reading>;
 }
 
 /** What differs between cgroup v2 and v1 for memory. */
@@ -56,71 +58,79 @@ function limitOf(text: string, file: string): Reading {
   return reading.kind === 'bytes' && reading.bytes === 0 ? unlimited(file) : reading;
 }
 
-/** Usage minus inactive file pages in `directory`, or `undefined` when usage is unreadable. */
-function workingSet(read: ReadText, directory: string, version: Version): number | undefined {
-  const usage = parseInteger(read(join(directory, version.usageFile)) ?? '');
-  if (usage === undefined) return undefined;
-  const inactive = statValue(read(join(directory, 'memory.stat')), version.inactiveKey) ?? 0;
-  return Math.max(0, usage - inactive);
-}
-
 /**
  * Reads one located hierarchy: the tightest limit from the process's cgroup up to the mount
  * point, and the least headroom of any limited directory on the way, so that a fuller ancestor
  * is never hidden by a roomier child. Where a limited directory's usage cannot be read, the
  * nearest readable usage below it (at most the leaf's) is the best visible bound. A missing
- * limit file sets nothing; a garbled one is unknown; none readable at all is unknown.
+ * limit file sets nothing (the root cgroup has none); a garbled one is unknown. Each file is
+ * read once, and usage only where a limit needs it.
  */
 export function readHierarchy(read: ReadText, located: LocatedHierarchy): HierarchyReading {
   const version = VERSIONS[located.version];
   const { directories } = located;
   const leaf = directories[0];
+  const stats = new Map<string, string | undefined>();
+  const statOf = (directory: string): string | undefined => {
+    if (!stats.has(directory)) stats.set(directory, read(join(directory, 'memory.stat')));
+    return stats.get(directory);
+  };
+  const files = new Map<string, Reading>();
   const limits: { reading: Reading; directory: string }[] = [];
-  for (const directory of directories) {
-    for (const name of version.limitFiles) {
-      const file = join(directory, name);
-      const text = read(file);
-      if (text !== undefined) limits.push({ reading: limitOf(text, file), directory });
-    }
-  }
+  // v1: the kernel's own figure for the whole chain, read first. When it says none, no directory
+  // sets one, and their files need no reading.
+  let chain: Reading | undefined;
   if (version.chainKey !== undefined) {
-    const file = join(leaf, 'memory.stat');
-    const value = statValue(read(file), version.chainKey);
+    const value = statValue(statOf(leaf), version.chainKey);
     if (value !== undefined) {
-      const chain = limitOf(String(value), file);
-      // The kernel's own figure for the chain: when it says none, no directory sets one.
-      if (chain.kind === 'unlimited') limits.length = 0;
-      // Last, so that on a tie the directory that sets the limit is named.
-      limits.push({ reading: chain, directory: leaf });
+      chain = limitOf(String(value), join(leaf, 'memory.stat'));
+      files.set(join(leaf, 'memory.stat'), chain);
     }
   }
-  if (limits.length === 0) {
-    const none = unknown(`no memory limit file readable in ${leaf}`);
-    return {
-      version: located.version,
-      limit: none,
-      headroom: none,
-      limitDirectory: null,
-      workingSetRatio: null,
-    };
+  if (chain?.kind !== 'unlimited') {
+    for (const directory of directories) {
+      for (const name of version.limitFiles) {
+        const file = join(directory, name);
+        const text = read(file);
+        if (text === undefined) continue;
+        const reading = limitOf(text, file);
+        files.set(file, reading);
+        limits.push({ reading, directory });
+      }
+    }
   }
+  // Last, so that on a tie the directory whose file sets the limit is named.
+  if (chain !== undefined) limits.push({ reading: chain, directory: leaf });
   const limit = smallest(
     limits.map((entry) => entry.reading),
-    leaf,
+    // The root cgroup has no limit file: nothing on the walk sets one.
+    `no memory limit file from ${leaf} up`,
   );
   const headrooms: Reading[] = [];
   let workingSetRatio: number | null = null;
-  let nearest: number | undefined;
-  for (const directory of directories) {
-    nearest = workingSet(read, directory, version) ?? nearest;
-    for (const entry of limits) {
-      if (entry.directory !== directory || entry.reading.kind !== 'bytes') continue;
-      if (nearest === undefined) {
+  const workingSets = new Map<string, number | undefined>();
+  const workingSetOf = (directory: string): number | undefined => {
+    if (!workingSets.has(directory)) {
+      const usage = parseInteger(read(join(directory, version.usageFile)) ?? '');
+      const inactive = statValue(statOf(directory), version.inactiveKey) ?? 0;
+      workingSets.set(directory, usage === undefined ? undefined : Math.max(0, usage - inactive));
+    }
+    return workingSets.get(directory);
+  };
+  for (const [depth, directory] of directories.entries()) {
+    for (const { reading, directory: setBy } of limits) {
+      if (setBy !== directory || reading.kind !== 'bytes') continue;
+      // Its own usage, else the nearest below: what is visible of it.
+      let used: number | undefined;
+      for (let below = depth; below >= 0 && used === undefined; below--) {
+        used = workingSetOf(directories[below] ?? leaf);
+      }
+      if (used === undefined) {
         headrooms.push(unknown(`no usage readable at or below ${directory}`));
         continue;
       }
-      headrooms.push(bytes(Math.max(0, entry.reading.bytes - nearest), directory));
-      workingSetRatio = Math.max(workingSetRatio ?? 0, nearest / entry.reading.bytes);
+      headrooms.push(bytes(Math.max(0, reading.bytes - used), directory));
+      workingSetRatio = Math.max(workingSetRatio ?? 0, used / reading.bytes);
     }
   }
   const limitDirectory =
@@ -133,5 +143,6 @@ export function readHierarchy(read: ReadText, located: LocatedHierarchy): Hierar
     headroom: smallest(headrooms, leaf),
     limitDirectory,
     workingSetRatio,
+    files,
   };
 }

@@ -63,7 +63,8 @@ function unescapeMountPath(text: string): string {
 function mounts(mountinfo: string): Mount[] {
   const found: Mount[] = [];
   for (const line of mountinfo.split('\n')) {
-    const separator = line.indexOf(' - ');
+    const separator = line.indexOf(' - cgroup');
+    // Only cgroup and cgroup2 mounts matter: the others are not parsed.
     if (separator < 0) continue;
     const fields = line.slice(0, separator).split(' ');
     const [fsType = '', , superOptions = ''] = line.slice(separator + 3).split(' ');

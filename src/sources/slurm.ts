@@ -20,21 +20,26 @@ export const SLURM_MEMORY_VARIABLES: readonly string[] = MEMORY_FORMS.flat().fil
  * Slurm's allocation on this node: `SLURM_MEM_PER_NODE`, or `SLURM_MEM_PER_CPU` ×
  * `SLURM_CPUS_ON_NODE`, or `SLURM_MEM_PER_GPU` × `SLURM_GPUS_ON_NODE` (MiB), the first form that
  * is whole. 0 is all the node's memory: no limit; so is a figure past 2 ** 53. No variable: no
- * limit; only malformed ones: unknown.
+ * limit; only malformed ones (or a figure per CPU or GPU without their count): unknown.
  */
 export function slurmMemory(env: Env): Reading {
   let malformed: string | undefined;
   for (const [perUnit, units] of MEMORY_FORMS) {
     const text = env[perUnit];
+    if (text === undefined) continue;
     const countText = units === undefined ? '1' : env[units];
-    if (text === undefined || countText === undefined) continue;
     const mib = parseInteger(text);
-    const count = parseInteger(countText);
+    const count = countText === undefined ? undefined : parseInteger(countText);
     const origin = units === undefined ? perUnit : `${perUnit}*${units}`;
     if (mib !== undefined && count !== undefined) {
       return fromNumber(mib * count * 1024 ** 2, origin, true);
     }
-    malformed ??= `${origin} is ${JSON.stringify(text)}${units === undefined ? '' : ` × ${JSON.stringify(countText)}`}`;
+    // A figure per CPU or GPU without the count of them is a limit that cannot be told.
+    const times =
+      units === undefined
+        ? ''
+        : ` × ${countText === undefined ? `no ${units}` : JSON.stringify(countText)}`;
+    malformed ??= `${origin} is ${JSON.stringify(text)}${times}`;
   }
   return malformed === undefined ? unlimited('no Slurm memory variable') : unknown(malformed);
 }

@@ -1,5 +1,6 @@
 import { parseDecimal } from '../../core/numbers.js';
 import type { DeviceVendor } from '../../core/types.js';
+import { MIB } from '../../core/units.js';
 
 /** A device as its source reports it, before visibility; `ordinal` is the source's own number. */
 export interface RawDevice {
@@ -10,8 +11,6 @@ export interface RawDevice {
   totalBytes: number | null;
   freeBytes: number | null;
 }
-
-const MIB = 1024 ** 2;
 
 /** `N/A`, `[N/A]`, and nvidia-smi's other bracketed non-values (`[Not Supported]`, `[Unknown Error]`). */
 export const NOT_AVAILABLE: RegExp = /^(?:N\/A|\[[^\]]*\])$/i;
