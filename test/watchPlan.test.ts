@@ -116,6 +116,35 @@ describe('watchNlsqStrategy', () => {
     expect((await next).value?.thresholdBytes).toBe(Math.floor(0.75 * 2 * GIB));
   });
 
+  it('starts a new loop with nothing while no plan fits, not with the last plan', async () => {
+    captureWarnings();
+    const { fsRoot, write } = podTree(GIB);
+    write('memory.current', `${512 * MIB}\n`);
+    const watch = watchPlans(fsRoot, 10_000_000, 2000, { basis: 'available' });
+    await watch.next();
+    write('memory.current', `${GIB}\n`);
+    await settle();
+    const late = watch[Symbol.asyncIterator]();
+    let first: IteratorResult<FitPlan> | 'none' = 'none';
+    void late.next().then((result) => {
+      first = result;
+    });
+    await settle();
+    expect(first).toBe('none');
+    write('memory.current', `${256 * MIB}\n`);
+    await vi.waitFor(() => expect(first).not.toBe('none'));
+    expect((first as unknown as IteratorResult<FitPlan>).value?.thresholdBytes).toBe(
+      Math.floor(0.75 * 768 * MIB),
+    );
+  });
+
+  it('rejects its loops when not even the whole budget holds one point, as planNlsqFit throws', async () => {
+    const { fsRoot } = podTree(GIB);
+    const watch = watchPlans(fsRoot, 10_000_000, 2000, { alignTo: 1_000_000 });
+    await expect(watch.next()).rejects.toThrow(/Not even 1,000,000 points \(alignTo\) fit/);
+    expect(await watch.next()).toEqual({ value: undefined, done: true });
+  });
+
   it('yields a new plan only when the chunk moves by minChange of the last one', async () => {
     const { fsRoot, write } = podTree(8 * GIB);
     // out_of_core chunks of 0.75 × limit / (2000 × 8 × 5) points: proportional to the limit.
@@ -183,8 +212,13 @@ describe('watchNlsqStrategy', () => {
     [{ minChange: '0.1' }, TypeError, /`minChange`/],
     [{ workingSetThreshold: 2 }, RangeError, /`workingSetThreshold`/],
     [{ align: 23 }, TypeError, /Unknown option `align`: did you mean `alignTo`\?/],
-    [{ report: null }, TypeError, /Unknown option `report`/],
-    [{ devices: [] }, TypeError, /Unknown option `devices`/],
+    [{ report: {} }, TypeError, /`report` not to be given to watchNlsqStrategy/],
+    [
+      { devices: [] },
+      TypeError,
+      /`devices` not to be given to watchNlsqStrategy, which watches host/,
+    ],
+    [{ deviceTimeoutMs: 5 }, TypeError, /`deviceTimeoutMs` not to be given/],
   ])('rejects %o at the call, before any timer', (options, type, message) => {
     vi.useFakeTimers();
     const call = () => watchNlsqStrategy(10, 5, options as never);

@@ -1,8 +1,7 @@
 import { logger } from '../core/diagnostics.js';
 import type { MemoryReport } from '../core/types.js';
-import type { Polled } from '../detect/snapshot.js';
+import type { Polled } from '../detect/poller.js';
 import type { HierarchyReading } from '../sources/cgroup.js';
-import { readText } from '../sources/files.js';
 import {
   EVENT_KEYS,
   type EventCounts,
@@ -15,7 +14,7 @@ import type { MemoryEvent } from './options.js';
 type PressureEvent = Extract<MemoryEvent, { type: 'pressure' }>;
 
 /** A pressure figure read by one poll, before it is compared with its threshold. */
-interface Reading {
+interface Figure {
   key: 'some' | 'full' | 'working-set' | 'headroom';
   source: PressureEvent['source'];
   level: PressureEvent['level'];
@@ -23,16 +22,24 @@ interface Reading {
   above: boolean;
 }
 
+/** What a watch compares besides the limit; a plan watch needs only the report. */
+export interface Watched {
+  fsRoot: string;
+  /** Whether to read pressure and counters at all. */
+  pressure: boolean;
+  pressureThreshold: number;
+  workingSetThreshold: number;
+}
+
 const log = logger('watch');
 
-/** How a limit file reads now: gone, a whole value (`max`, a number, a stat with its limit), or garbled. */
-function limitFileState(file: string): 'gone' | 'whole' | 'garbled' {
-  const text = readText(file)?.trim();
-  if (text === undefined) return 'gone';
-  const whole = file.endsWith('memory.stat')
-    ? /^hierarchical_memory_limit \d+$/m.test(text)
-    : /^(max|\d+)$/.test(text);
-  return whole ? 'whole' : 'garbled';
+/** How the file that set the last limit reads in this poll: gone, whole, or garbled. */
+function originState(polled: Polled, origin: string): 'gone' | 'whole' | 'garbled' {
+  for (const { files } of polled.limits.hierarchies) {
+    const reading = files.get(origin);
+    if (reading !== undefined) return reading.kind === 'unknown' ? 'garbled' : 'whole';
+  }
+  return 'gone';
 }
 
 /** The hierarchy whose file set the report's limit, if a cgroup set it. */
@@ -43,7 +50,10 @@ function limiting(polled: Polled, report: MemoryReport): HierarchyReading | unde
   );
 }
 
-/** The cgroup a watch reads counters and PSI from: the limiting one, else the process's own (v2 first). */
+/**
+ * The cgroup a watch reads counters and PSI from: the limiting one; without any limit, the
+ * process's own (v2 first); with a limit no cgroup file sets (Slurm's, Node's), none.
+ */
 function watchedCgroup(
   polled: Polled,
   report: MemoryReport,
@@ -52,6 +62,7 @@ function watchedCgroup(
   if (limit?.limitDirectory != null) {
     return { directory: limit.limitDirectory, version: limit.version };
   }
+  if (report.limitBytes !== null) return undefined;
   const located = polled.limits.layout.hierarchies;
   const own = located.find(({ version }) => version === 'cgroup-v2') ?? located[0];
   return own === undefined ? undefined : { directory: own.directories[0], version: own.version };
@@ -62,32 +73,32 @@ function watchedCgroup(
  * own, its working set against `workingSetThreshold`; the host's PSI only where there is no
  * limit; and the headroom when nothing is left.
  */
-function pressures(
-  polled: Polled,
-  report: MemoryReport,
-  fsRoot: string,
-  thresholds: { pressure: number; workingSet: number },
-): Reading[] {
-  const found: Reading[] = [];
+function figures(polled: Polled, report: MemoryReport, watched: Watched): Figure[] {
+  const found: Figure[] = [];
   const cgroup = watchedCgroup(polled, report);
   let psi = cgroup?.version === 'cgroup-v2' ? readCgroupPressure(cgroup.directory) : undefined;
   const ratio = limiting(polled, report)?.workingSetRatio ?? null;
-  if (psi === undefined && report.limitBytes !== null && ratio !== null) {
+  if (psi === undefined && ratio !== null) {
     found.push({
       key: 'working-set',
       source: 'working-set',
       level: null,
       value: ratio,
-      above: ratio >= thresholds.workingSet,
+      above: ratio >= watched.workingSetThreshold,
     });
   } else if (psi === undefined && report.limitBytes === null) {
-    psi = readHostPressure(fsRoot);
+    psi = readHostPressure(watched.fsRoot);
   }
   for (const level of ['some', 'full'] as const) {
     const value = psi?.[level];
-    if (value !== undefined) {
-      found.push({ key: level, source: 'psi', level, value, above: value >= thresholds.pressure });
-    }
+    if (value === undefined) continue;
+    found.push({
+      key: level,
+      source: 'psi',
+      level,
+      value,
+      above: value >= watched.pressureThreshold,
+    });
   }
   if (report.availableBytes !== null) {
     const value = report.availableBytes;
@@ -99,16 +110,16 @@ function pressures(
 /** Compares each poll with the one before and says what changed. */
 export class Changes {
   #previous: Polled;
-  #skipped = false;
-  readonly #above = new Set<Reading['key']>();
+  /** Whether the last poll was skipped for a limit file that was gone. */
+  #skippedGone = false;
+  readonly #above = new Set<Figure['key']>();
   #counts: { directory: string; counts: EventCounts } | undefined;
-  readonly #fsRoot: string;
-  readonly #thresholds: { pressure: number; workingSet: number };
+  readonly #watched: Watched;
 
-  constructor(first: Polled, fsRoot: string, thresholds: { pressure: number; workingSet: number }) {
-    this.#fsRoot = fsRoot;
-    this.#thresholds = thresholds;
+  constructor(first: Polled, watched: Watched) {
+    this.#watched = watched;
     this.#previous = first;
+    // The state at the start is the baseline: only changes from it are told.
     if (first.report !== null) this.#diff(first, first.report);
   }
 
@@ -117,23 +128,25 @@ export class Changes {
     return this.#previous.report;
   }
 
-  /** The events of one poll; none when the poll read a half-written or vanished limit file. */
+  /**
+   * The events of one poll; none when the poll is skipped: nothing known, the limit's file
+   * garbled (for as long as it stays so), or gone (for one poll: a cgroup being replaced; then
+   * the limit is believed removed).
+   */
   next(polled: Polled): MemoryEvent[] {
     const { report } = polled;
     const before = this.#previous.report;
     const origin = before?.limitOrigin;
-    // A limit file half-written is skipped for as long as it reads so; one that is gone, for
-    // one poll (a cgroup being replaced), and then believed (the limit was removed).
     const state =
       before?.limitSource?.startsWith('cgroup') === true && origin
-        ? limitFileState(origin)
+        ? originState(polled, origin)
         : 'whole';
-    if (report === null || state === 'garbled' || (state === 'gone' && !this.#skipped)) {
-      this.#skipped = true;
+    if (report === null || state === 'garbled' || (state === 'gone' && !this.#skippedGone)) {
+      this.#skippedGone = state === 'gone';
       log('skipping a poll: %s', report === null ? 'nothing known' : `${origin} is ${state}`);
       return [];
     }
-    this.#skipped = false;
+    this.#skippedGone = false;
     this.#previous = polled;
     const events: MemoryEvent[] = [];
     if (before !== null && before.totalBytes !== report.totalBytes) {
@@ -146,13 +159,9 @@ export class Changes {
   /** The pressure that crossed its threshold upward, and the counters that rose, since the last poll. */
   #diff(polled: Polled, report: MemoryReport): MemoryEvent[] {
     const events: MemoryEvent[] = [];
-    const seen = new Set<Reading['key']>();
-    for (const { key, source, level, value, above } of pressures(
-      polled,
-      report,
-      this.#fsRoot,
-      this.#thresholds,
-    )) {
+    if (!this.#watched.pressure) return events;
+    const seen = new Set<Figure['key']>();
+    for (const { key, source, level, value, above } of figures(polled, report, this.#watched)) {
       seen.add(key);
       if (above && !this.#above.has(key)) {
         events.push({ type: 'pressure', source, level, value, report });
@@ -162,8 +171,10 @@ export class Changes {
     }
     for (const key of this.#above) if (!seen.has(key)) this.#above.delete(key);
     const cgroup = watchedCgroup(polled, report);
+    // v1 counts hits of a limit only (`failcnt`): without one, there is nothing to count.
+    const counted = cgroup?.version === 'cgroup-v2' || report.limitBytes !== null;
     const counts =
-      cgroup === undefined ? undefined : readCounters(cgroup.directory, cgroup.version);
+      cgroup === undefined || !counted ? undefined : readCounters(cgroup.directory, cgroup.version);
     if (cgroup === undefined || counts === undefined) return events;
     const last = this.#counts;
     this.#counts = { directory: cgroup.directory, counts };

@@ -1,5 +1,5 @@
 import type { PlanOptions } from '../answer/options.js';
-import { assertBetween, assertObject, MAX_TIMEOUT_MS, received } from '../core/check.js';
+import { assertBetween, expected, MAX_TIMEOUT_MS } from '../core/check.js';
 import type { Schema } from '../core/options.js';
 import type { MemoryReport } from '../core/types.js';
 import { DETECT_FIELDS, type DetectOptions } from '../detect/detectOptions.js';
@@ -91,9 +91,7 @@ export const WATCH_FIELDS: Schema = {
   ...DETECT_FIELDS,
   intervalMs: (name, value) => assertBetween(name, value, [MIN_INTERVAL_MS, MAX_TIMEOUT_MS], true),
   signal: (name, value) => {
-    if (!(value instanceof AbortSignal)) {
-      throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${received(value)}`);
-    }
+    if (!(value instanceof AbortSignal)) throw expected(TypeError, name, 'an AbortSignal', value);
   },
   pressureThreshold: (name, value) => assertBetween(name, value, [0, 100], true),
   workingSetThreshold: (name, value) => {
@@ -106,7 +104,6 @@ export const WATCH_FIELDS: Schema = {
 export function splitWatch<T extends WatchOptions>(
   options: T,
 ): { rules: WatchRules; rest: Omit<T, keyof WatchRules> } {
-  assertObject('options', options);
   const { intervalMs, signal, pressureThreshold, workingSetThreshold, ...rest } = options;
   return {
     rules: {

@@ -3,13 +3,12 @@ import { PLANNING_FIELDS } from '../answer/options.js';
 import { planNlsqFitSync, preparePlan } from '../answer/planFit.js';
 import { assertBetween, received } from '../core/check.js';
 import { logger, warnOnce } from '../core/diagnostics.js';
-import { checkOptions, type Schema } from '../core/options.js';
+import { checkOptions, type Field, type Schema } from '../core/options.js';
 import type { MemoryReport } from '../core/types.js';
 import { gb } from '../core/units.js';
 import { resolveDetect } from '../detect/detectOptions.js';
-import { memoryPoller } from '../detect/snapshot.js';
+import { memoryPoller } from '../detect/poller.js';
 import type { FitPlan } from '../policy/plan.js';
-import { Changes } from './changes.js';
 import { type Coalesce, Hub, type HubHooks, watchOf } from './hub.js';
 import {
   type MemoryEvent,
@@ -63,7 +62,7 @@ const latestOnly: Coalesce<FitPlan> = (pending, plan) => {
  */
 function poll<T>(
   rules: WatchRules,
-  detect: WatchOptions,
+  watched: { detect: WatchOptions; pressure: boolean },
   hooks: Pick<HubHooks<T>, 'coalesce' | 'initial'>,
   first: (report: MemoryReport | null, hub: Hub<T>) => void,
   each: (events: MemoryEvent[], report: MemoryReport | null, hub: Hub<T>) => void,
@@ -84,13 +83,17 @@ function poll<T>(
     return watchOf(hub);
   }
   signal?.addEventListener('abort', close, { once: true });
-  const resolved = resolveDetect(detect);
-  memoryPoller(resolved).then(
-    (next) => {
+  const resolved = resolveDetect(watched.detect);
+  // What a watch compares between polls is loaded with the first detection: importing the
+  // library does not parse it.
+  Promise.all([memoryPoller(resolved), import('./changes.js')])
+    .then(([next, { Changes }]) => {
       if (hub.closed) return;
-      const changes = new Changes(next(), resolved.fsRoot, {
-        pressure: rules.pressureThreshold,
-        workingSet: rules.workingSetThreshold,
+      const changes = new Changes(next(), {
+        fsRoot: resolved.fsRoot,
+        pressure: watched.pressure,
+        pressureThreshold: rules.pressureThreshold,
+        workingSetThreshold: rules.workingSetThreshold,
       });
       first(changes.current(), hub);
       timer = setInterval(() => {
@@ -101,9 +104,8 @@ function poll<T>(
         }
       }, intervalMs);
       if (!hub.waiting) timer.unref();
-    },
-    (error: unknown) => hub.fail(error),
-  );
+    })
+    .catch((error: unknown) => hub.fail(error));
   return watchOf(hub);
 }
 
@@ -136,7 +138,7 @@ export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEv
   const { rules, rest } = splitWatch(checkOptions<WatchOptions>(options, WATCH_FIELDS));
   return poll<MemoryEvent>(
     rules,
-    rest,
+    { detect: rest, pressure: true },
     { coalesce: coalesceEvents },
     () => {},
     (events, _report, hub) => {
@@ -145,14 +147,26 @@ export function watchMemory(options?: WatchOptions | null): MemoryWatch<MemoryEv
   );
 }
 
-/** The options of {@link watchNlsqStrategy}, each with its check: a watch follows host memory. */
+/** A GPU's options, which a plan watch does not take: it follows host memory. */
+const HOST_ONLY: Field = (name, value) => {
+  throw new TypeError(
+    `Expected \`${name}\` not to be given to watchNlsqStrategy, which watches host memory, got ${received(value)}: plan a GPU fit with planNlsqFit`,
+  );
+};
+
+/** The options of {@link watchNlsqStrategy}, each with its check. */
 const PLAN_WATCH_FIELDS: Schema = {
-  ...Object.fromEntries(
-    Object.entries(PLANNING_FIELDS).filter(
-      ([key]) => !['report', 'devices', 'deviceTimeoutMs', 'deviceProbes'].includes(key),
-    ),
-  ),
+  ...PLANNING_FIELDS,
   ...WATCH_FIELDS,
+  device: HOST_ONLY,
+  devices: HOST_ONLY,
+  deviceTimeoutMs: HOST_ONLY,
+  deviceProbes: HOST_ONLY,
+  report: (name) => {
+    throw new TypeError(
+      `Expected \`${name}\` not to be given to watchNlsqStrategy, which reads a report at every poll`,
+    );
+  },
   minChange: (name, value) => assertBetween(name, value, [0, 1], false),
 };
 
@@ -194,21 +208,15 @@ export function watchNlsqStrategy(
   nParams: number,
   options?: PlanWatchOptions | null,
 ): MemoryWatch<FitPlan> {
-  if (
-    options != null &&
-    typeof options === 'object' &&
-    'device' in options &&
-    options.device != null
-  ) {
-    throw new TypeError(
-      `Expected \`device\` not to be given to watchNlsqStrategy, which watches host memory, got ${received(options.device)}: plan a GPU fit with planNlsqFit`,
-    );
-  }
   const checked = checkOptions<PlanWatchOptions>(options, PLAN_WATCH_FIELDS);
   const { rules, rest } = splitWatch(checked);
-  const { minChange = 0.1, ...planning } = rest;
+  const { minChange = 0.1, ...given } = rest;
+  // The options as they are now: a caller's later change to its env object changes no poll.
+  const planning = { ...given, ...(given.env == null ? {} : { env: { ...given.env } }) };
   preparePlan(nPoints, nParams, planning); // every plan option, at the call
+  /** The plan yielded last, for `minChange`; `current` is it while it still fits, else nothing. */
   let last: FitPlan | undefined;
+  let current: FitPlan | undefined;
   const planFor = (report: MemoryReport | null, hub: Hub<FitPlan>): void => {
     if (report === null) return;
     let plan: FitPlan;
@@ -216,6 +224,9 @@ export function watchNlsqStrategy(
       plan = planNlsqFitSync(nPoints, nParams, { ...(planning as PlanOptions), report });
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
+      // Not even the whole budget holds one point, from the start: no wait can help.
+      if (last === undefined && !fitsTotal(report)) throw error;
+      current = undefined;
       warnOnce(
         'NLSQ_MEMORY_BUDGET_EXHAUSTED',
         `No plan fits the memory left (${gb(report.availableBytes ?? report.totalBytes)} available): waiting for memory to free up. ${error.message}`,
@@ -223,14 +234,24 @@ export function watchNlsqStrategy(
       log('no plan fits: %s', error.message);
       return;
     }
-    if (!changed(plan, last, minChange ?? 0.1)) return;
-    last = plan;
-    hub.publish(plan);
+    if (current === undefined || changed(plan, last, minChange ?? 0.1)) {
+      last = plan;
+      current = plan;
+      hub.publish(plan);
+    }
+  };
+  const fitsTotal = (report: MemoryReport): boolean => {
+    try {
+      planNlsqFitSync(nPoints, nParams, { ...(planning as PlanOptions), report, basis: 'total' });
+      return true;
+    } catch {
+      return false;
+    }
   };
   return poll<FitPlan>(
     rules,
-    rest,
-    { coalesce: latestOnly, initial: () => last },
+    { detect: planning, pressure: false },
+    { coalesce: latestOnly, initial: () => current },
     planFor,
     // Every poll: with basis 'available', the plan moves with usage, which raises no event.
     (_events, report, hub) => planFor(report, hub),
