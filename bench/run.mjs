@@ -80,18 +80,30 @@ const coldRows = Object.fromEntries(
   Object.entries(samples).map(([name, values]) => [name, median(values)]),
 );
 
-// The poll of a watch is not exported: the bench bundles its own copy of src/watch.ts, as the
-// build bundles the library, where packages resolve.
-const internal = fileURLToPath(
-  new URL('../node_modules/.cache/nlsq-memory-bench/watch.js', import.meta.url),
+// The poll of a watch is not exported: the bench bundles its own copy of the poller and of the
+// change detection, as the build bundles the library, where packages resolve.
+const cache = fileURLToPath(new URL('../node_modules/.cache/nlsq-memory-bench/', import.meta.url));
+mkdirSync(cache, { recursive: true });
+const src = (file) => JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)));
+writeFileSync(
+  join(cache, 'poll.ts'),
+  [
+    `export { resolveDetect } from ${src('detect/detectOptions.ts')};`,
+    `export { memoryPoller } from ${src('detect/poller.ts')};`,
+    `export { Changes } from ${src('watch/changes.ts')};`,
+  ].join('\n'),
 );
-mkdirSync(join(internal, '..'), { recursive: true });
-await bundle(fileURLToPath(new URL('../src/watch.ts', import.meta.url)), internal);
-const { memoryPolls } = await import(pathToFileURL(internal).href);
+await bundle(join(cache, 'poll.ts'), join(cache, 'poll.js'));
+const { resolveDetect, memoryPoller, Changes } = await import(
+  pathToFileURL(join(cache, 'poll.js')).href
+);
 
 // Warm calls: each sample runs a batch, so that sub-microsecond calls are above the timer's grain.
 const api = await import(dist);
-const { next: poll } = await memoryPolls({}, 10);
+const watched = { fsRoot: '/', pressure: true, pressureThreshold: 10, workingSetThreshold: 0.9 };
+const nextPoll = await memoryPoller(resolveDetect({}));
+const changes = new Changes(nextPoll(), watched);
+const poll = () => changes.next(nextPoll());
 const si = (await import(systemInformation)).default;
 await api.detectMemory();
 api.detectMemorySync();

@@ -79,7 +79,7 @@ describe('the packed package', () => {
     ).toEqual([]);
   });
 
-  it('ships the library, the command and GPU detection as one bundled file each, beside per-module declarations', () => {
+  it('ships the library, the command, GPU detection and what a watch compares as one bundled file each, beside per-module declarations', () => {
     const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
       cwd: repo,
       encoding: 'utf8',
@@ -88,11 +88,17 @@ describe('the packed package', () => {
       (file) => file.path,
     );
     expect(files.filter((file) => file.endsWith('.js')).sort()).toEqual([
+      'dist/changes.js',
       'dist/cli.js',
       'dist/deviceDetect.js',
       'dist/index.js',
     ]);
-    for (const file of ['dist/index.js', 'dist/cli.js', 'dist/deviceDetect.js']) {
+    for (const file of [
+      'dist/index.js',
+      'dist/cli.js',
+      'dist/deviceDetect.js',
+      'dist/changes.js',
+    ]) {
       const code = readFileSync(join(repo, file), 'utf8');
       const imported = [...code.matchAll(/(?:\bfrom|\bimport\(?)\s*["'`]([^"'`]+)["'`]/g)].map(
         ([, specifier = '']) => specifier,
@@ -100,7 +106,9 @@ describe('the packed package', () => {
       expect(
         imported.filter(
           (specifier) =>
-            !/^(node:|systeminformation($|\/lib\/)|debug$|\.\/deviceDetect\.js$)/.test(specifier),
+            !/^(node:|systeminformation($|\/lib\/)|debug$|\.\/(deviceDetect|changes)\.js$)/.test(
+              specifier,
+            ),
         ),
       ).toEqual([]);
     }
