@@ -66,7 +66,7 @@ describe('nlsq-memory --watch', () => {
     const { code, stderr, lines } = await watchOnce(sizes, /Z plan /);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const chunk = (gib: number) =>
-      Math.floor((0.75 * gib * GIB) / (2000 * 8 * 5)).toLocaleString('en-US');
+      Math.floor((0.75 * gib * GIB - 1e7 * 8) / (2000 * 8 * 6.5)).toLocaleString('en-US');
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Chunk +${chunk(8)} points`)));
     expect(lines.at(-1)).toMatch(
       new RegExp(

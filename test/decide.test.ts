@@ -58,7 +58,7 @@ describe('decideNlsqStrategy', () => {
   });
 
   it('says inf, as Python does, when the peak overflows', () => {
-    const decision = decideNlsqStrategy(1e6, 1e6, 16, { bytesPerElement: 1e300 });
+    const decision = decideNlsqStrategy(1e6, 1e6, 16, { jacobianOverhead: 1e300 });
     expect(decision.peakMemoryGb).toBe(Number.POSITIVE_INFINITY);
     expect(decision.reason).toBe('Peak memory (inf GB) exceeds threshold (16.00 GB)');
     expect(decision.maxInMemoryPoints).toBe(0);

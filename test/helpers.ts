@@ -67,6 +67,8 @@ export function probesWith(
       return systemInformation;
     },
     totalmem: () => fallback,
+    // A heap limit of 4 GiB, as Node.js sets on a machine with 16 GiB or more.
+    heapSizeLimit: () => 4 * GIB,
   };
 }
 

@@ -40,7 +40,14 @@ describe('host RAM unreadable', () => {
     expect(getAdaptiveMemoryThresholdSync({ fsRoot, env, probes }).thresholdGb).toBe(1.5);
     const decision = await selectNlsqStrategy(23_000_000, 9, { fsRoot, env, probes });
     expect(decision.strategy).toBe('out_of_core');
-    expect(warnings).toEqual([]);
+    // No fallback, no failure: only the advice that a 4 GiB heap does not fit 2 GiB.
+    expect(warnings).toEqual([
+      {
+        code: 'NLSQ_MEMORY_HEAP_ABOVE_LIMIT',
+        message:
+          'The V8 heap may grow to 4.00 GB, above the 2.00 GB this process may use: start node with --max-old-space-size=512',
+      },
+    ]);
   });
 
   it('takes a Slurm allocation as the total', async () => {

@@ -44,18 +44,35 @@ const options: fc.Arbitrary<PlanOptions> = fc.record(
     minChunkPoints: fc.integer({ min: 1, max: 1_000_000 }),
     maxChunkPoints: fc.integer({ min: 1, max: 1_000_000 }),
     maxTypedArrayElements: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    residentBytesPerPoint: fc.constantFrom(0, 4, 8, 16),
+    maxBufferBytes: fc.oneof(
+      fc.integer({ min: 1, max: 4096 }),
+      fc.integer({ min: 1, max: 2 ** 40 }),
+      fc.constant(4 * 1024 ** 3),
+    ),
   },
   {
     requiredKeys: ['totalMemoryBytes', 'memoryFraction', 'workers', 'alignTo'],
   },
 );
 
+/** The most elements one buffer may hold: a typed array's, or fewer under `maxBufferBytes`. */
+function capOf(given: PlanOptions): number {
+  const bytesPerElement = given.bytesPerElement ?? 8;
+  const typed = given.maxTypedArrayElements ?? maxTypedArrayElements(bytesPerElement);
+  const buffer =
+    given.maxBufferBytes == null ? typed : Math.floor(given.maxBufferBytes / bytesPerElement);
+  return Math.min(typed, buffer);
+}
+
 /** The rules no plan may break. */
 function check(nPoints: number, nParams: number, given: PlanOptions, plan: FitPlan): void {
   const { strategy } = plan.decision;
   const bytesPerElement = given.bytesPerElement ?? 8;
-  const safetyFactor = given.safetyFactor ?? 5;
-  const cap = given.maxTypedArrayElements ?? maxTypedArrayElements(bytesPerElement);
+  const overhead = given.jacobianOverhead ?? 6.5;
+  const safetyFactor = given.safetyFactor ?? overhead;
+  const resident = nPoints * (given.residentBytesPerPoint ?? 8);
+  const cap = capOf(given);
   const { chunkPoints, chunkCount, chunkJacobianBytes, thresholdBytes } = plan;
 
   expect(chunkPoints).toBeLessThanOrEqual(nPoints);
@@ -68,16 +85,22 @@ function check(nPoints: number, nParams: number, given: PlanOptions, plan: FitPl
   expect(chunkPoints).toBeGreaterThan(0);
   expect((chunkCount - 1) * chunkPoints).toBeLessThan(nPoints);
   expect(chunkPoints * nParams).toBeLessThanOrEqual(cap);
+  // No chunk's Jacobian above the largest buffer allowed, in any strategy.
+  expect(chunkJacobianBytes).toBeLessThanOrEqual(given.maxBufferBytes ?? Number.POSITIVE_INFINITY);
   expect(chunkJacobianBytes).toBe(chunkPoints * nParams * bytesPerElement);
   expect(thresholdBytes).toBe(Math.floor(thresholdOf(given).thresholdBytes / plan.workers));
 
   if (strategy === 'out_of_core') {
-    expect(chunkJacobianBytes * safetyFactor).toBeLessThanOrEqual(thresholdBytes);
+    // What stays resident is off the chunks' budget.
+    expect(chunkJacobianBytes * safetyFactor + resident).toBeLessThanOrEqual(thresholdBytes);
+    // With the decision's own overhead, a chunk never holds more than the decision allows.
+    if (given.safetyFactor === undefined) {
+      expect(chunkPoints).toBeLessThanOrEqual(plan.decision.maxInMemoryPoints);
+    }
   } else if (strategy === 'hybrid_streaming') {
     expect(chunkJacobianBytes).toBeLessThanOrEqual(thresholdBytes / 2);
   } else {
     // standard: the whole fit's peak fits the per-worker threshold, so any block of it does.
-    const overhead = given.jacobianOverhead ?? 6.5;
     expect(chunkJacobianBytes * overhead).toBeLessThanOrEqual(
       plan.decision.thresholdGb * GIB * (1 + 1e-12),
     );
@@ -104,7 +127,7 @@ function checkRefusal(nPoints: number, nParams: number, given: PlanOptions, erro
     return;
   }
   const bytesPerElement = given.bytesPerElement ?? 8;
-  const cap = given.maxTypedArrayElements ?? maxTypedArrayElements(bytesPerElement);
+  const cap = capOf(given);
   if (message.startsWith('Not even one row')) {
     expect(nParams).toBeGreaterThan(cap);
     return;
@@ -118,8 +141,10 @@ function checkRefusal(nPoints: number, nParams: number, given: PlanOptions, erro
     jacobianOverhead: given.jacobianOverhead ?? 6.5,
   });
   expect(strategy).not.toBe('standard');
-  const factor = strategy === 'out_of_core' ? (given.safetyFactor ?? 5) : 2;
-  const tooBig = alignTo * nParams * bytesPerElement * factor > thresholdBytes;
+  const outOfCore = strategy === 'out_of_core';
+  const factor = outOfCore ? (given.safetyFactor ?? given.jacobianOverhead ?? 6.5) : 2;
+  const resident = outOfCore ? nPoints * (given.residentBytesPerPoint ?? 8) : 0;
+  const tooBig = alignTo * nParams * bytesPerElement * factor > thresholdBytes - resident;
   const tooLong = Math.floor(cap / nParams) < alignTo;
   expect(tooBig || tooLong).toBe(true);
 }

@@ -59,7 +59,7 @@ const rows: Row[] = [
     strategy: 'out_of_core',
     chunkPoints: 500_000,
     reason:
-      'Chunks of 500,000 points, the largest allowed (maxChunkPoints 500,000): their Jacobian × 5 fits the budget (48.00 GB).',
+      'Chunks of 500,000 points, the largest allowed (maxChunkPoints 500,000): their Jacobian × 6.5 fits the budget (48.00 GB) less what stays resident (175.48 MB).',
   },
   {
     name: 'out_of_core: the maximum aligned down to 23',
@@ -69,27 +69,37 @@ const rows: Row[] = [
     strategy: 'out_of_core',
     chunkPoints: 499_997,
     reason:
-      'Chunks of 499,997 points, the largest allowed (maxChunkPoints 500,000), a multiple of 23: their Jacobian × 5 fits the budget (48.00 GB).',
+      'Chunks of 499,997 points, the largest allowed (maxChunkPoints 500,000), a multiple of 23: their Jacobian × 6.5 fits the budget (48.00 GB) less what stays resident (175.48 MB).',
   },
   {
-    name: "out_of_core: homodyne's rule, floor(budget / (53 × 8 × 5))",
+    name: 'out_of_core: the budget less the index array, over a row × the overhead 6.5',
     nPoints: 23_000_000,
     nParams: 53,
     options: memory(512 * MIB),
+    strategy: 'out_of_core',
+    chunkPoints: Math.floor((384 * MIB - 23_000_000 * 8) / (53 * 8 * 6.5)),
+    reason:
+      'Chunks of 79,337 points, the most points whose Jacobian × 6.5 fits the budget (384.00 MB) less what stays resident (175.48 MB).',
+  },
+  {
+    name: "out_of_core: homodyne's rule, floor(budget / (53 × 8 × 5)), when asked for",
+    nPoints: 23_000_000,
+    nParams: 53,
+    options: memory(512 * MIB, { safetyFactor: 5, residentBytesPerPoint: 0 }),
     strategy: 'out_of_core',
     chunkPoints: Math.floor((384 * MIB) / (53 * 8 * 5)),
     reason:
       'Chunks of 189,930 points, the most points whose Jacobian × 5 fits the budget (384.00 MB).',
   },
   {
-    name: "out_of_core: homodyne's rule, aligned down to 23",
+    name: 'out_of_core: aligned down to 23',
     nPoints: 23_000_000,
     nParams: 53,
     options: memory(512 * MIB, { alignTo: 23 }),
     strategy: 'out_of_core',
-    chunkPoints: 189_911,
+    chunkPoints: 79_327,
     reason:
-      'Chunks of 189,911 points, the most points whose Jacobian × 5 fits the budget (384.00 MB), a multiple of 23.',
+      'Chunks of 79,327 points, the most points whose Jacobian × 6.5 fits the budget (384.00 MB) less what stays resident (175.48 MB), a multiple of 23.',
   },
   {
     name: 'out_of_core: a safety factor of 10 halves it',
@@ -97,9 +107,9 @@ const rows: Row[] = [
     nParams: 53,
     options: memory(512 * MIB, { safetyFactor: 10 }),
     strategy: 'out_of_core',
-    chunkPoints: 94_965,
+    chunkPoints: 51_569,
     reason:
-      'Chunks of 94,965 points, the most points whose Jacobian × 10 fits the budget (384.00 MB).',
+      'Chunks of 51,569 points, the most points whose Jacobian × 10 fits the budget (384.00 MB) less what stays resident (175.48 MB).',
   },
   {
     name: 'out_of_core: float32 doubles it',
@@ -107,18 +117,19 @@ const rows: Row[] = [
     nParams: 53,
     options: memory(512 * MIB, { bytesPerElement: 4 }),
     strategy: 'out_of_core',
-    chunkPoints: 379_861,
+    chunkPoints: 158_674,
     reason:
-      'Chunks of 379,861 points, the most points whose Jacobian × 5 fits the budget (384.00 MB).',
+      'Chunks of 158,674 points, the most points whose Jacobian × 6.5 fits the budget (384.00 MB) less what stays resident (175.48 MB).',
   },
   {
     name: 'out_of_core: never more than nPoints, however it aligns',
     nPoints: 150_000,
     nParams: 53,
-    options: memory(512 * MIB, { alignTo: 23 }),
+    options: memory(512 * MIB, { alignTo: 23, safetyFactor: 5 }),
     strategy: 'out_of_core',
     chunkPoints: 150_000,
-    reason: 'All 150,000 points in one chunk, whose Jacobian × 5 fits the budget (384.00 MB).',
+    reason:
+      'All 150,000 points in one chunk, whose Jacobian × 5 fits the budget (384.00 MB) less what stays resident (1.14 MB).',
   },
   {
     name: 'out_of_core: a smaller maximum, aligned down',
@@ -128,7 +139,7 @@ const rows: Row[] = [
     strategy: 'out_of_core',
     chunkPoints: 99_981,
     reason:
-      'Chunks of 99,981 points, the largest allowed (maxChunkPoints 100,000), a multiple of 23: their Jacobian × 5 fits the budget (48.00 GB).',
+      'Chunks of 99,981 points, the largest allowed (maxChunkPoints 100,000), a multiple of 23: their Jacobian × 6.5 fits the budget (48.00 GB) less what stays resident (175.48 MB).',
   },
   {
     name: 'out_of_core: a minimum above the default maximum raises the maximum',
@@ -138,7 +149,7 @@ const rows: Row[] = [
     strategy: 'out_of_core',
     chunkPoints: 600_000,
     reason:
-      'Chunks of 600,000 points, the largest allowed (maxChunkPoints 600,000): their Jacobian × 5 fits the budget (48.00 GB).',
+      'Chunks of 600,000 points, the largest allowed (maxChunkPoints 600,000): their Jacobian × 6.5 fits the budget (48.00 GB) less what stays resident (175.48 MB).',
   },
   {
     name: 'out_of_core: a maximum below the default minimum lowers the minimum',
@@ -148,7 +159,7 @@ const rows: Row[] = [
     strategy: 'out_of_core',
     chunkPoints: 5_000,
     reason:
-      'Chunks of 5,000 points, the largest allowed (maxChunkPoints 5,000): their Jacobian × 5 fits the budget (48.00 GB).',
+      'Chunks of 5,000 points, the largest allowed (maxChunkPoints 5,000): their Jacobian × 6.5 fits the budget (48.00 GB) less what stays resident (175.48 MB).',
   },
   {
     name: 'hybrid_streaming: clamped to 100,000',
@@ -219,7 +230,8 @@ describe('the plan', () => {
       for (const total of [512 * MIB, GIB, 64 * GIB]) {
         const plan = planNlsqFitSync(23_000_000, 53, memory(total, { alignTo }));
         expect(plan.chunkPoints % alignTo, `${alignTo} of ${total}`).toBe(0);
-        expect(plan.chunkJacobianBytes * 5).toBeLessThanOrEqual(plan.thresholdBytes);
+        const resident = 23_000_000 * 8;
+        expect(plan.chunkJacobianBytes * 6.5 + resident).toBeLessThanOrEqual(plan.thresholdBytes);
       }
     }
   });
@@ -280,17 +292,17 @@ describe('a budget too small for the minimum', () => {
     const warnings = captureWarnings();
     const plan = planNlsqFitSync(1_000_000, 53, memory(16 * MIB));
     expect(plan.decision.strategy).toBe('out_of_core');
-    expect(plan.chunkPoints).toBe(Math.floor((12 * MIB) / (53 * 8 * 5)));
-    expect(plan.chunkPoints).toBe(5_935);
-    expect(plan.chunkJacobianBytes * 5).toBeLessThanOrEqual(plan.thresholdBytes);
+    expect(plan.chunkPoints).toBe(Math.floor((12 * MIB - 1_000_000 * 8) / (53 * 8 * 6.5)));
+    expect(plan.chunkPoints).toBe(1_662);
+    expect(plan.chunkJacobianBytes * 6.5 + 8_000_000).toBeLessThanOrEqual(plan.thresholdBytes);
     expect(plan.reason).toBe(
-      'Chunks of 5,935 points, below the minimum of 10,000: the most points whose Jacobian × 5 fits the budget (12.00 MB).',
+      'Chunks of 1,662 points, below the minimum of 10,000: the most points whose Jacobian × 6.5 fits the budget (12.00 MB) less what stays resident (7.63 MB).',
     );
     expect(warnings).toEqual([
       {
         code: 'NLSQ_MEMORY_CHUNK_BELOW_MIN',
         message:
-          'Chunks of 5,935 points, below minChunkPoints (10,000): the most points whose Jacobian × 5 fits the budget (12.00 MB)',
+          'Chunks of 1,662 points, below minChunkPoints (10,000): the most points whose Jacobian × 6.5 fits the budget (12.00 MB) less what stays resident (7.63 MB)',
       },
     ]);
   });
@@ -313,7 +325,7 @@ describe('a budget too small for the minimum', () => {
 
   it('does not warn when the data set is simply small', () => {
     const warnings = captureWarnings();
-    const plan = planNlsqFitSync(5_000, 53, memory(16 * MIB));
+    const plan = planNlsqFitSync(5_000, 53, memory(16 * MIB, { safetyFactor: 5 }));
     expect(plan.decision.strategy).toBe('out_of_core');
     expect(plan).toMatchObject({ chunkPoints: 5_000, chunkCount: 1 });
     expect(warnings).toEqual([]);
@@ -325,13 +337,13 @@ describe('a budget too small for one chunk', () => {
     const options = memory(MIB, { memoryFraction: 0.1, workers: 64 });
     const plan = () => planNlsqFitSync(200, 53, options);
     expect(plan).toThrow(RangeError);
-    expect(plan).toThrow('Not even one point fits: its Jacobian (424 bytes) × 5 exceeds');
+    expect(plan).toThrow('Not even one point fits: its Jacobian (424 bytes) × 6.5 exceeds');
   });
 
   it('is a RangeError when not even alignTo points fit', () => {
     expect(() => planNlsqFitSync(1_000_000, 53, memory(16 * MIB, { alignTo: 10_000 }))).toThrow(
       new RangeError(
-        'Not even 10,000 points (alignTo) fit: their Jacobian (4.04 MB) × 5 exceeds the budget (12.00 MB)',
+        'Not even 10,000 points (alignTo) fit: their Jacobian (4.04 MB) × 6.5 exceeds the budget (12.00 MB) less what stays resident (7.63 MB)',
       ),
     );
     expect(() => planNlsqFitSync(23_000_000, 53, memory(MIB, { alignTo: 1000 }))).toThrow(

@@ -130,7 +130,7 @@ describe('chunks larger than one typed array', () => {
       }),
     ).toThrow(
       new RangeError(
-        'Not even 23 points (alignTo) fit: 23 rows of 10 parameters exceed the largest typed array (100 elements)',
+        'Not even 23 points (alignTo) fit: 23 rows of 10 parameters exceed the largest typed array this Node.js allows (100 elements)',
       ),
     );
   });

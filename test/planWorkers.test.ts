@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { planNlsqFitSync } from '../src/index.js';
 import { slurmTasksOnNode } from '../src/sources/slurm.js';
-import { GIB } from './helpers.js';
+import { captureWarnings, GIB } from './helpers.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -75,7 +75,16 @@ describe('Slurm tasks on this node', () => {
       'SLURM_TASKS_PER_NODE',
     ],
   ])('reads %s', (_, env, tasks, origin) => {
-    expect(slurmTasksOnNode(env)).toEqual({ tasks, origin });
+    expect(slurmTasksOnNode(env)).toEqual({ tasks, origin, guessed: false });
+  });
+
+  it.each<[string, Env, number]>([
+    ['a node past the list', { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '4' }, 2],
+    ['a node id that is no number', { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: 'x' }, 2],
+    ['a negative node id', { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '-1' }, 2],
+    ['nodes that differ, without SLURM_NODEID', { SLURM_TASKS_PER_NODE: '1,8' }, 8],
+  ])('takes the largest entry, guessed, for %s: never too few workers', (_, env, tasks) => {
+    expect(slurmTasksOnNode(env)).toEqual({ tasks, origin: 'SLURM_TASKS_PER_NODE', guessed: true });
   });
 
   it.each<[string, Env]>([
@@ -92,10 +101,6 @@ describe('Slurm tasks on this node', () => {
     ['a repeat of 0', { SLURM_TASKS_PER_NODE: '2(x0),1', SLURM_NODEID: '0' }],
     ['0 tasks', { SLURM_TASKS_PER_NODE: '0', SLURM_NODEID: '0' }],
     ['an empty entry', { SLURM_TASKS_PER_NODE: '2,,1', SLURM_NODEID: '0' }],
-    ['a node past the list', { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '4' }],
-    ['a node id that is no number', { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: 'x' }],
-    ['a negative node id', { SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '-1' }],
-    ['nodes that differ, without SLURM_NODEID', { SLURM_TASKS_PER_NODE: '2(x3),1' }],
   ])('answers nothing for %s, without throwing', (_, env) => {
     expect(slurmTasksOnNode(env)).toBeUndefined();
   });
@@ -114,12 +119,27 @@ describe("workers: 'auto'", () => {
     [{ SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '3' }, 1],
     [{}, 1],
     [{ SLURM_NTASKS_PER_NODE: 'four' }, 1],
-    [{ SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '9' }, 1],
+    [{ SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '9' }, 2],
+    [{ SLURM_TASKS_PER_NODE: '1,8' }, 8],
   ])('%o shares the threshold among %d workers', (env, workers) => {
+    captureWarnings();
     const result = plan(env);
     expect(result.workers).toBe(workers);
     expect(result.thresholdBytes).toBe(Math.floor((48 * GIB) / workers));
     expect(result.decision.thresholdGb).toBe(48 / workers);
+  });
+
+  it('warns when it cannot tell which node this is, and plans for the busiest', () => {
+    const warnings = captureWarnings();
+    expect(plan({ SLURM_TASKS_PER_NODE: '1,8' }).workers).toBe(8);
+    expect(warnings).toEqual([
+      {
+        code: 'NLSQ_MEMORY_WORKERS_GUESSED',
+        message: expect.stringContaining('SLURM_TASKS_PER_NODE=1,8'),
+      },
+    ]);
+    expect(plan({ SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '3' }).workers).toBe(1);
+    expect(warnings).toHaveLength(1);
   });
 
   it('reads process.env when no env is given', () => {
@@ -149,6 +169,13 @@ describe('workers: n', () => {
     expect(shared.decision.thresholdGb).toBe(1.5);
     expect(shared.thresholdBytes).toBe(1.5 * GIB);
     expect(shared.reason).toMatch(/budget per worker \(1\.50 GB\)/);
+    // Every threshold a reason shows says it is one worker's.
+    expect(shared.decision.reason).toBe(
+      'Peak memory (2.57 GB) exceeds threshold (1.50 GB per worker of 2)',
+    );
+    expect(planNlsqFitSync(1000, 53, { ...budget, workers: 2 }).decision.reason).toBe(
+      'Memory fits: 0.00 GB < 1.50 GB threshold per worker of 2',
+    );
   });
 
   it('rounds the share down to whole bytes', () => {

@@ -163,7 +163,11 @@ describe('an unreadable or garbled limit file', () => {
       'sys/fs/cgroup/cgroup.controllers': 'cpu memory pids\n',
       'sys/fs/cgroup/memory.max': 'garbage\n',
     });
-    const probes = { totalmem: () => HOST, constrainedMemory: () => 3 * GIB };
+    const probes = {
+      totalmem: () => HOST,
+      constrainedMemory: () => 3 * GIB,
+      heapSizeLimit: () => GIB,
+    };
     expect(detectMemorySync({ fsRoot, env: {}, probes, refresh: true })).toMatchObject({
       limitBytes: 3 * GIB,
       limitSource: 'node',

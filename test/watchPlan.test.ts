@@ -47,17 +47,19 @@ describe('watchNlsqStrategy', () => {
     const { fsRoot, write } = podTree(8 * GIB);
     const watch = watchPlans(fsRoot, 1_000_000, 2000);
     const first = await watch.next();
-    // 75% of 8 GiB over a 2000-parameter row × 8 bytes × safety 5.
+    // 75% of 8 GiB less the index array, over a 2000-parameter row × 8 bytes × the overhead 6.5.
     expect(first.value).toMatchObject({
       decision: { strategy: 'out_of_core' },
-      chunkPoints: Math.floor((0.75 * 8 * GIB) / (2000 * 8 * 5)),
+      chunkPoints: Math.floor((0.75 * 8 * GIB - 1_000_000 * 8) / (2000 * 8 * 6.5)),
     });
     write('memory.max', `${4 * GIB}\n`);
     const second = await watch.next();
     expect(second.value).toMatchObject({
       decision: { strategy: 'out_of_core' },
-      chunkPoints: Math.floor((0.75 * 4 * GIB) / (2000 * 8 * 5)),
-      chunkCount: Math.ceil(1_000_000 / Math.floor((0.75 * 4 * GIB) / (2000 * 8 * 5))),
+      chunkPoints: Math.floor((0.75 * 4 * GIB - 1_000_000 * 8) / (2000 * 8 * 6.5)),
+      chunkCount: Math.ceil(
+        1_000_000 / Math.floor((0.75 * 4 * GIB - 1_000_000 * 8) / (2000 * 8 * 6.5)),
+      ),
     });
   });
 
@@ -147,16 +149,16 @@ describe('watchNlsqStrategy', () => {
 
   it('yields a new plan only when the chunk moves by minChange of the last one', async () => {
     const { fsRoot, write } = podTree(8 * GIB);
-    // out_of_core chunks of 0.75 × limit / (2000 × 8 × 5) points: proportional to the limit.
+    // out_of_core chunks of (0.75 × limit − the index array) / (2000 × 8 × 6.5) points.
     const watch = watchPlans(fsRoot, 10_000_000, 2000, { minChange: 0.25 });
-    const chunk = (limit: number) => Math.floor((0.75 * limit) / (2000 * 8 * 5));
+    const chunk = (limit: number) => Math.floor((0.75 * limit - 10_000_000 * 8) / (2000 * 8 * 6.5));
     expect((await watch.next()).value?.chunkPoints).toBe(chunk(8 * GIB));
     const next = watch.next();
-    write('memory.max', `${7 * GIB}\n`); // -12.5%: too little
+    write('memory.max', `${7 * GIB}\n`); // -12.7%: too little
     await settle();
-    write('memory.max', `${6.5 * GIB}\n`); // -18.75% of the plan yielded: still too little
+    write('memory.max', `${6.5 * GIB}\n`); // -19.0% of the plan yielded: still too little
     await settle();
-    write('memory.max', `${6 * GIB}\n`); // -25%
+    write('memory.max', `${6 * GIB}\n`); // -25.3%
     expect((await next).value?.chunkPoints).toBe(chunk(6 * GIB));
   });
 

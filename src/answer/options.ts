@@ -62,8 +62,12 @@ export interface PlanOptions extends StrategyOptions {
   workers?: number | 'auto' | null;
   /** Chunk sizes are multiples of this (homodyne: the number of angles). Default: 1. */
   alignTo?: number | null;
-  /** `out_of_core`: a chunk's Jacobian × this fits the budget. Default: 5. */
+  /** `out_of_core`: a chunk's Jacobian × this fits the budget, less what stays resident. Default: `jacobianOverhead` (6.5), so that a chunk never holds more than the decision allows in memory. */
   safetyFactor?: number | null;
+  /** `out_of_core`: bytes per point held whole while chunks stream (the int64 index array), taken off the chunks' budget. Default: 8. */
+  residentBytesPerPoint?: number | null;
+  /** The largest single buffer the fit's target allows, in bytes (a WebGPU binding, wasm32's 4 GiB): no chunk's Jacobian exceeds it. Default: none but the typed-array limit. */
+  maxBufferBytes?: number | null;
   /** Chunks below this get a warning: the budget is tight. Default: 10,000 (`out_of_core`), 1,000 (`hybrid_streaming`). */
   minChunkPoints?: number | null;
   /** The largest chunk or batch. Default: 500,000 (`out_of_core`), 100,000 (`hybrid_streaming`). */

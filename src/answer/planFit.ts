@@ -1,4 +1,5 @@
 import { assertCount } from '../core/check.js';
+import { warnOnce } from '../core/diagnostics.js';
 import { checkFractionOrOptions } from '../core/options.js';
 import { type FitPlan, type PlanRules, planFromThreshold, planRules } from '../policy/plan.js';
 import { resolvePeak } from '../policy/strategy.js';
@@ -9,6 +10,21 @@ import { PLANNING_FIELDS, type PlanOptions } from './options.js';
 
 export type { FitPlan } from '../policy/plan.js';
 export type { PlanOptions } from './options.js';
+
+/** The workers sharing the memory: given, or `'auto'`: Slurm's tasks on this node. */
+function resolveWorkers(options: PlanOptions): { workers: number; workersFrom: string } {
+  if (options.workers == null) return { workers: 1, workersFrom: 'default' };
+  if (options.workers !== 'auto') return { workers: options.workers, workersFrom: 'argument' };
+  const slurm = slurmTasksOnNode(options.env ?? process.env);
+  if (slurm === undefined) return { workers: 1, workersFrom: 'auto, no Slurm tasks' };
+  if (slurm.guessed) {
+    warnOnce(
+      'NLSQ_MEMORY_WORKERS_GUESSED',
+      `SLURM_NODEID does not say which entry of SLURM_TASKS_PER_NODE=${options.env?.SLURM_TASKS_PER_NODE ?? process.env.SLURM_TASKS_PER_NODE} is this node's: planning for the most tasks on any node, ${slurm.tasks}`,
+    );
+  }
+  return { workers: slurm.tasks, workersFrom: slurm.origin };
+}
 
 /** The options, checked, and the rules of the plan: all before any detection (a watch checks its own so). */
 export function preparePlan(
@@ -23,28 +39,23 @@ export function preparePlan(
     'a memory fraction, an options object or null',
   ]);
   const peak = resolvePeak(options);
-  let workers = 1;
-  let workersFrom = 'default';
-  if (options.workers === 'auto') {
-    const slurm = slurmTasksOnNode(options.env ?? process.env);
-    workers = slurm?.tasks ?? 1;
-    workersFrom = slurm?.origin ?? 'auto, no Slurm tasks';
-  } else if (options.workers != null) {
-    workers = options.workers;
-    workersFrom = 'argument';
-  }
-  const maxElements = options.maxTypedArrayElements ?? maxTypedArrayElements(peak.bytesPerElement);
-  const { alignTo, safetyFactor, minChunkPoints, maxChunkPoints } = options;
+  const { workers, workersFrom } = resolveWorkers(options);
+  const typedArrayElements =
+    options.maxTypedArrayElements ?? maxTypedArrayElements(peak.bytesPerElement);
+  const { alignTo, safetyFactor, residentBytesPerPoint, maxBufferBytes } = options;
+  const { minChunkPoints, maxChunkPoints } = options;
   const rules = planRules(
     nPoints,
     nParams,
     {
       ...(alignTo == null ? {} : { alignTo }),
       ...(safetyFactor == null ? {} : { safetyFactor }),
+      ...(residentBytesPerPoint == null ? {} : { residentBytesPerPoint }),
+      ...(maxBufferBytes == null ? {} : { maxBufferBytes }),
       ...(minChunkPoints == null ? {} : { minChunkPoints }),
       ...(maxChunkPoints == null ? {} : { maxChunkPoints }),
     },
-    { workers, workersFrom, maxElements, peak },
+    { workers, workersFrom, typedArrayElements, peak },
   );
   return { options, rules };
 }

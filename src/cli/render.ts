@@ -1,5 +1,6 @@
 import type { DeviceMemory, MemoryReport } from '../core/types.js';
 import { formatGb, gb, grouped } from '../core/units.js';
+import { maxOldSpaceSizeMib } from '../detect/snapshot.js';
 import type { FitPlan } from '../policy/plan.js';
 import type { StrategyDecision } from '../policy/strategy.js';
 import type { AdaptiveThreshold } from '../policy/threshold.js';
@@ -18,6 +19,14 @@ export interface Shown {
   threshold: AdaptiveThreshold;
   decision?: StrategyDecision;
   plan?: FitPlan;
+}
+
+/** The heap's limit, and where it exceeds what the process may use, the flag that fits. */
+function heapRow({ heapLimitBytes, totalBytes, limitBytes }: MemoryReport): string {
+  const heap = gb(heapLimitBytes ?? 0);
+  if ((heapLimitBytes ?? 0) <= totalBytes) return heap;
+  const what = limitBytes === null ? `${gb(totalBytes)} of RAM` : `${gb(totalBytes)} limit`;
+  return `${heap}, above the ${what}: start node with --max-old-space-size=${maxOldSpaceSizeMib(totalBytes)}`;
 }
 
 /** The report as aligned, optionally coloured, text. */
@@ -49,6 +58,7 @@ export function text(
       'Available now',
       memory.availableBytes === null ? 'unknown' : gb(memory.availableBytes),
     ]);
+    if (memory.heapLimitBytes !== null) rows.push(['V8 heap limit', heapRow(memory)]);
   }
   if (devices.length === 0) rows.push(['GPUs', 'none']);
   for (const device of devices) {

@@ -6,6 +6,7 @@ import type * as Module from 'node:module';
 import { createRequire } from 'node:module';
 import type * as Os from 'node:os';
 import type * as Path from 'node:path';
+import type * as V8 from 'node:v8';
 
 /** The builtins this library uses, by name. */
 interface Builtins {
@@ -16,6 +17,7 @@ interface Builtins {
   'node:module': typeof Module;
   'node:os': typeof Os;
   'node:path': typeof Path;
+  'node:v8': typeof V8;
 }
 
 // `process.getBuiltinModule` (Node.js 20.16+) hands over a builtin without the ES module facade

@@ -20,6 +20,8 @@ export interface MemoryReport {
   totalBytes: number;
   /** Usable now: the smallest of host available memory, the headroom of every limited cgroup above this process, and `totalBytes`; `null` when none is known. */
   availableBytes: number | null;
+  /** The most the V8 heap may grow to (`v8.getHeapStatistics().heap_size_limit`): set from physical RAM, not from the limit. */
+  heapLimitBytes: number | null;
 }
 
 /** Who made a GPU. */

@@ -18,6 +18,8 @@ export interface HostProbes {
   totalmem?: (() => number) | null;
   /** Node's reading of the cgroup limit, used only where no cgroup hierarchy is found. Default: `process.constrainedMemory`, on the real root only. */
   constrainedMemory?: (() => number) | null;
+  /** The most the V8 heap may grow to, in bytes. Default: `v8.getHeapStatistics().heap_size_limit`. */
+  heapSizeLimit?: (() => number) | null;
 }
 
 /** Options of every detecting function. `null`, for any of them, means "not given". */
@@ -73,7 +75,7 @@ export const DETECT_FIELDS: Schema = {
   timeoutMs: assertTimeout,
   ttlMs: (name, value) => assertPositive(name, value, true),
   refresh: assertBoolean,
-  probes: probesField(['loadSystemInformation', 'totalmem', 'constrainedMemory']),
+  probes: probesField(['loadSystemInformation', 'totalmem', 'constrainedMemory', 'heapSizeLimit']),
 };
 
 const DEFAULT_TIMEOUT_MS = 1000;

@@ -5,7 +5,7 @@ import { type Reading, smallest } from '../core/reading.js';
 import type { LimitSource } from '../core/types.js';
 import { type HierarchyReading, readHierarchy } from '../sources/cgroup.js';
 import { readText } from '../sources/files.js';
-import { meminfoAvailable, nodeLimit, osAvailable } from '../sources/host.js';
+import { heapLimit, meminfoAvailable, nodeLimit, osAvailable } from '../sources/host.js';
 import { type CgroupLayout, locateCgroups } from '../sources/mounts.js';
 import { SLURM_MEMORY_VARIABLES, slurmMemory } from '../sources/slurm.js';
 import type { ResolvedDetect } from './detectOptions.js';
@@ -24,6 +24,8 @@ export interface Limits {
   headroom: Reading;
   /** Host available memory from `os.freemem()` or the tree's `/proc/meminfo`. */
   hostAvailable: Reading;
+  /** The most the V8 heap may grow to. */
+  heapLimit: Reading;
   /** Where the cgroups were found. */
   layout: CgroupLayout;
   /** What each located hierarchy read. */
@@ -76,6 +78,7 @@ export function readLimits(
     hostAvailable: realRoot
       ? osAvailable(builtin('node:os').freemem)
       : meminfoAvailable(readText, join(fsRoot, 'proc/meminfo')),
+    heapLimit: heapLimit(probes.heapSizeLimit ?? undefined),
     layout,
     hierarchies,
   };

@@ -8,6 +8,14 @@ import type { Limits } from './limits.js';
 const log = logger('detect');
 
 /**
+ * The `--max-old-space-size` that fits a total: the MiB the default threshold (75%) leaves
+ * outside the fit's buffers.
+ */
+export function maxOldSpaceSizeMib(totalBytes: number): number {
+  return Math.floor((totalBytes - 0.75 * totalBytes) / 2 ** 20);
+}
+
+/**
  * Gathers host RAM and the limits into one report: the tightest limit below host RAM wins; with
  * host RAM unknown, the tightest limit is the total. `null` when nothing at all is known.
  */
@@ -34,6 +42,14 @@ export function combine(host: HostMemory | null, limits: Limits): MemoryReport |
   }
   if (totalBytes === undefined) return null;
   if (best !== undefined) log('limit %d bytes from %s (%s)', best.bytes, best.source, best.origin);
+  const heapLimitBytes = bytesOf(limits.heapLimit);
+  if (heapLimitBytes !== null && heapLimitBytes > totalBytes) {
+    // Node sizes its heap from physical RAM: a heap that grows past the limit is OOM-killed.
+    warnOnce(
+      'NLSQ_MEMORY_HEAP_ABOVE_LIMIT',
+      `The V8 heap may grow to ${gb(heapLimitBytes)}, above the ${gb(totalBytes)} this process may use: start node with --max-old-space-size=${maxOldSpaceSizeMib(totalBytes)}`,
+    );
+  }
   const hostAvailable =
     bytesOf(host?.available ?? limits.hostAvailable) ?? bytesOf(limits.hostAvailable);
   const known = [hostAvailable, bytesOf(limits.headroom)].filter((value) => value !== null);
@@ -45,5 +61,6 @@ export function combine(host: HostMemory | null, limits: Limits): MemoryReport |
     limitOrigin: best?.origin ?? null,
     totalBytes,
     availableBytes: known.length === 0 ? null : Math.min(totalBytes, ...known),
+    heapLimitBytes,
   };
 }

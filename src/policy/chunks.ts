@@ -10,10 +10,14 @@ export interface SizeInput {
   workers: number;
   alignTo: number;
   safetyFactor: number;
+  /** Bytes per point held whole while chunks stream (the index array), off the chunks' budget. */
+  residentBytesPerPoint: number;
   minChunkPoints: number | undefined;
   maxChunkPoints: number | undefined;
-  /** The most elements one typed array may hold. */
+  /** The most elements one buffer may hold: a typed array's, or fewer under `maxBufferBytes`. */
   maxElements: number;
+  /** What sets `maxElements`, as the reasons name it: the largest one, and one of them. */
+  cap: { largest: string; one: string };
   peak: Peak;
 }
 
@@ -33,12 +37,13 @@ const STREAMING_FACTOR = 2;
 
 /** The largest `n` whose `n × rowBytes × factor` is at most `budget`, exactly as computed. */
 function pointsFitting(budget: number, rowBytes: number, factor: number): number {
-  if (rowBytes === 0) return Number.MAX_SAFE_INTEGER;
+  if (rowBytes === 0) return budget >= 0 ? Number.MAX_SAFE_INTEGER : 0;
+  if (budget <= 0) return 0;
   return largestFitting((n) => n * rowBytes * factor <= budget, budget / (rowBytes * factor));
 }
 
-/** The most whole rows of `nParams` elements one typed array holds. */
-function typedArrayRows(maxElements: number, nParams: number): number {
+/** The most whole rows of `nParams` elements one buffer holds. */
+function bufferRows(maxElements: number, nParams: number): number {
   return nParams === 0 ? Number.MAX_SAFE_INTEGER : Math.floor(maxElements / nParams);
 }
 
@@ -49,45 +54,51 @@ function budgetOf(workers: number): string {
 
 function standardSize(r: SizeInput, decision: StrategyDecision, thresholdBytes: number): Size {
   const { nPoints, nParams, maxElements } = r;
-  const rows = typedArrayRows(maxElements, nParams);
+  const cap = r.cap.largest;
+  const rows = bufferRows(maxElements, nParams);
   if (nPoints <= rows) {
     const peak = formatSize(decision.peakMemoryGb * GIB);
     return {
       chunkPoints: nPoints,
-      reason: `All ${grouped(nPoints)} points in one block: the fit's peak (${peak}) fits ${budgetOf(r.workers)} (${formatSize(thresholdBytes)}) and its Jacobian one typed array.`,
+      reason: `All ${grouped(nPoints)} points in one block: the fit's peak (${peak}) fits ${budgetOf(r.workers)} (${formatSize(thresholdBytes)}) and its Jacobian ${r.cap.one}.`,
     };
   }
   if (rows === 0) {
     throw new RangeError(
-      `Not even one row of ${grouped(nParams)} parameters fits in the largest typed array this Node.js allows (${grouped(maxElements)} elements)`,
+      `Not even one row of ${grouped(nParams)} parameters fits in ${cap} (${grouped(maxElements)} elements)`,
     );
   }
   return {
     chunkPoints: rows,
-    reason: `The full Jacobian (${grouped(nPoints * nParams)} elements) exceeds the largest typed array this Node.js allows (${grouped(maxElements)} elements): blocks of ${grouped(rows)} rows.`,
+    reason: `The full Jacobian (${grouped(nPoints * nParams)} elements) exceeds ${cap} (${grouped(maxElements)} elements): blocks of ${grouped(rows)} rows.`,
   };
 }
 
 function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes: number): Size {
   const { nPoints, nParams, alignTo, maxElements, workers } = r;
+  const cap = r.cap.largest;
   const { bytesPerElement } = r.peak;
   const limits = LIMITS[strategy];
   const outOfCore = strategy === NLSQStrategy.OUT_OF_CORE;
   const factor = outOfCore ? r.safetyFactor : STREAMING_FACTOR;
   const min = r.minChunkPoints ?? Math.min(limits.min, r.maxChunkPoints ?? limits.min);
   const max = r.maxChunkPoints ?? Math.max(limits.max, r.minChunkPoints ?? limits.max);
-  const budget = `${budgetOf(workers)} (${formatSize(thresholdBytes)})`;
+  // Out of core, the index array stays whole while chunks stream: it is off their budget.
+  const resident = outOfCore ? nPoints * r.residentBytesPerPoint : 0;
+  const chunkBudget = thresholdBytes - resident;
+  const less = resident === 0 ? '' : ` less what stays resident (${formatSize(resident)})`;
+  const budget = `${budgetOf(workers)} (${formatSize(thresholdBytes)})${less}`;
   const jacobianFits = outOfCore
     ? `Jacobian × ${factor} fits ${budget}`
     : `Jacobian fits half ${budget}`;
   const fitsBudget = `whose ${jacobianFits}`;
-  const byBudget = pointsFitting(thresholdBytes, nParams * bytesPerElement, factor);
-  const byTypedArray = typedArrayRows(maxElements, nParams);
-  const fitting = Math.min(byBudget, byTypedArray);
+  const byBudget = pointsFitting(chunkBudget, nParams * bytesPerElement, factor);
+  const byBuffer = bufferRows(maxElements, nParams);
+  const fitting = Math.min(byBudget, byBuffer);
   const limit =
-    byBudget <= byTypedArray
+    byBudget <= byBuffer
       ? `points ${fitsBudget}`
-      : `rows one typed array holds (${grouped(maxElements)} elements)`;
+      : `rows ${r.cap.one} holds (${grouped(maxElements)} elements)`;
   if (nPoints <= Math.min(fitting, max)) {
     return {
       chunkPoints: nPoints,
@@ -106,7 +117,7 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
               ? `× ${factor} exceeds ${budget}`
               : `exceeds ${formatSize(thresholdBytes / STREAMING_FACTOR)}, half ${budget}`
           }`
-        : `Not even ${what}: ${rows} of ${grouped(nParams)} parameters exceed the largest typed array (${grouped(maxElements)} elements)`,
+        : `Not even ${what}: ${rows} of ${grouped(nParams)} parameters exceed ${cap} (${grouped(maxElements)} elements)`,
     );
   }
   const maxAligned = alignTo * Math.floor(max / alignTo);

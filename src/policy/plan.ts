@@ -1,4 +1,4 @@
-import { assertPositive, assertPositiveInteger, expected } from '../core/check.js';
+import { assertCount, assertPositive, assertPositiveInteger, expected } from '../core/check.js';
 import { logger } from '../core/diagnostics.js';
 import type { Schema } from '../core/options.js';
 import { type SizeInput, sizeChunks } from './chunks.js';
@@ -21,6 +21,8 @@ export interface FitPlan {
   readonly chunkJacobianBytes: number;
   /** The largest typed array this Node.js allows, in bytes: its elements × `bytesPerElement`. */
   readonly maxTypedArrayBytes: number;
+  /** Bytes per Jacobian element the plan was sized for (8 for float64). */
+  readonly bytesPerElement: number;
   /** One sentence: why this size. */
   readonly reason: string;
 }
@@ -29,9 +31,11 @@ export interface FitPlan {
 export interface PlanRules extends SizeInput {
   /** Where `workers` came from, for the debug log. */
   workersFrom: string;
+  /** The most elements a typed array holds on this Node.js. */
+  typedArrayElements: number;
 }
 
-const DEFAULT_SAFETY_FACTOR = 5;
+const DEFAULT_RESIDENT_BYTES = 8;
 const log = logger('plan');
 
 /** The plan's own options, each with its check; `workers` takes `'auto'` too. */
@@ -48,6 +52,8 @@ export const PLAN_FIELDS: Schema = {
   minChunkPoints: (name, value) => assertPositiveInteger(name, value),
   maxChunkPoints: (name, value) => assertPositiveInteger(name, value),
   maxTypedArrayElements: (name, value) => assertPositiveInteger(name, value),
+  residentBytesPerPoint: (name, value) => assertCount(name, value),
+  maxBufferBytes: (name, value) => assertCount(name, value, true),
 };
 
 /** The chunk bounds, each already checked alone, checked together. */
@@ -73,6 +79,8 @@ function checkChunkBounds(
 export interface PlanChoices {
   alignTo?: number;
   safetyFactor?: number;
+  residentBytesPerPoint?: number;
+  maxBufferBytes?: number;
   minChunkPoints?: number;
   maxChunkPoints?: number;
 }
@@ -82,16 +90,39 @@ export function planRules(
   nPoints: number,
   nParams: number,
   choices: PlanChoices,
-  context: { workers: number; workersFrom: string; maxElements: number; peak: Peak },
+  context: { workers: number; workersFrom: string; typedArrayElements: number; peak: Peak },
 ): PlanRules {
+  const { peak, typedArrayElements } = context;
   const {
     alignTo = 1,
-    safetyFactor = DEFAULT_SAFETY_FACTOR,
+    // The decision's own overhead: a chunk never holds more than the decision allows in memory.
+    safetyFactor = peak.jacobianOverhead,
+    residentBytesPerPoint = DEFAULT_RESIDENT_BYTES,
+    maxBufferBytes,
     minChunkPoints,
     maxChunkPoints,
   } = choices;
   checkChunkBounds(alignTo, minChunkPoints, maxChunkPoints);
-  return { nPoints, nParams, alignTo, safetyFactor, minChunkPoints, maxChunkPoints, ...context };
+  const bufferElements =
+    maxBufferBytes === undefined ? undefined : Math.floor(maxBufferBytes / peak.bytesPerElement);
+  const byBuffer = bufferElements !== undefined && bufferElements < typedArrayElements;
+  return {
+    nPoints,
+    nParams,
+    alignTo,
+    safetyFactor,
+    residentBytesPerPoint,
+    minChunkPoints,
+    maxChunkPoints,
+    maxElements: byBuffer ? bufferElements : typedArrayElements,
+    cap: byBuffer
+      ? {
+          largest: `the largest buffer allowed (maxBufferBytes ${maxBufferBytes})`,
+          one: 'one buffer of maxBufferBytes',
+        }
+      : { largest: 'the largest typed array this Node.js allows', one: 'one typed array' },
+    ...context,
+  };
 }
 
 /**
@@ -102,7 +133,7 @@ export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules
   const started = performance.now();
   const { nPoints, nParams, workers, peak } = rules;
   const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
-  const decision = decide(nPoints, nParams, threshold.thresholdGb / workers, peak);
+  const decision = decide(nPoints, nParams, threshold.thresholdGb / workers, peak, workers);
   const { chunkPoints, reason } = sizeChunks(rules, decision, thresholdBytes);
   const plan: FitPlan = Object.freeze({
     decision,
@@ -111,7 +142,8 @@ export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules
     chunkPoints,
     chunkCount: nPoints === 0 ? 0 : Math.ceil(nPoints / chunkPoints),
     chunkJacobianBytes: chunkPoints * nParams * peak.bytesPerElement,
-    maxTypedArrayBytes: rules.maxElements * peak.bytesPerElement,
+    maxTypedArrayBytes: rules.typedArrayElements * peak.bytesPerElement,
+    bytesPerElement: peak.bytesPerElement,
     reason,
   });
   log(

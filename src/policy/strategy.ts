@@ -1,4 +1,4 @@
-import { assertCount, assertPositive } from '../core/check.js';
+import { assertCount, assertPositive, assertPositiveInteger } from '../core/check.js';
 import { checkOptions, type Schema } from '../core/options.js';
 import { GIB, formatGb as gb } from '../core/units.js';
 import { largestFitting } from './largest.js';
@@ -52,7 +52,8 @@ export interface Peak {
 
 /** The peak estimate's options, each with its check. */
 export const PEAK_FIELDS: Schema = {
-  bytesPerElement: assertPositive,
+  // A whole number of bytes: 1, 2, 4, 8 …
+  bytesPerElement: (name, value) => assertPositiveInteger(name, value),
   jacobianOverhead: assertPositive,
 };
 
@@ -103,13 +104,19 @@ export function estimatePeakMemoryGb(
   return peakGb(nPoints, nParams, peak);
 }
 
-/** The decision for counts and a threshold already checked: the seed's tree, with its figures. */
+/**
+ * The decision for counts and a threshold already checked: the seed's tree, with its figures.
+ * With several `workers`, `thresholdGb` is one worker's, and the reason says so.
+ */
 export function decide(
   nPoints: number,
   nParams: number,
   thresholdGb: number,
   peak: Peak,
+  workers = 1,
 ): StrategyDecision {
+  const perWorker = workers === 1 ? '' : ` per worker of ${workers}`;
+  const threshold = `${gb(thresholdGb)} GB${perWorker}`;
   const indexGb = (points: number): number => (points * INDEX_BYTES) / GIB;
   const fits = (points: number): boolean =>
     !(indexGb(points) > thresholdGb) && !(peakGb(points, nParams, peak) > thresholdGb);
@@ -124,14 +131,14 @@ export function decide(
   let reason: string;
   if (indexMemoryGb > thresholdGb) {
     strategy = NLSQStrategy.HYBRID_STREAMING;
-    reason = `Index array (${gb(indexMemoryGb)} GB) exceeds threshold (${gb(thresholdGb)} GB)`;
+    reason = `Index array (${gb(indexMemoryGb)} GB) exceeds threshold (${threshold})`;
   } else if (peakMemoryGb > thresholdGb) {
     strategy = NLSQStrategy.OUT_OF_CORE;
-    reason = `Peak memory (${gb(peakMemoryGb)} GB) exceeds threshold (${gb(thresholdGb)} GB)`;
+    reason = `Peak memory (${gb(peakMemoryGb)} GB) exceeds threshold (${threshold})`;
   } else {
     strategy = NLSQStrategy.STANDARD;
     const relation = peakMemoryGb === thresholdGb ? '<=' : '<';
-    reason = `Memory fits: ${gb(peakMemoryGb)} GB ${relation} ${gb(thresholdGb)} GB threshold`;
+    reason = `Memory fits: ${gb(peakMemoryGb)} GB ${relation} ${gb(thresholdGb)} GB threshold${perWorker}`;
   }
   return Object.freeze({
     strategy,

@@ -1,3 +1,4 @@
+import { builtin } from '../core/builtins.js';
 import { TIMED_OUT, within } from '../core/deadline.js';
 import { logger } from '../core/diagnostics.js';
 import { fromNumber, type Reading, unknown } from '../core/reading.js';
@@ -51,6 +52,12 @@ export function meminfoAvailable(read: ReadText, file: string): Reading {
   return kib === undefined
     ? unknown(`${file} has no MemAvailable`)
     : fromNumber(Number(kib) * 1024, file);
+}
+
+/** The most the V8 heap of this process may grow to (or what `heapSizeLimit` says). */
+export function heapLimit(heapSizeLimit?: () => number): Reading {
+  const read = heapSizeLimit ?? (() => builtin('node:v8').getHeapStatistics().heap_size_limit);
+  return probe('the V8 heap limit', read, false);
 }
 
 /** Node's own reading of the process's cgroup: 0 and UINT64_MAX (past 2 ** 53) are no limit. */

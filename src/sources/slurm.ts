@@ -50,6 +50,8 @@ export interface SlurmTasks {
   tasks: number;
   /** `SLURM_NTASKS_PER_NODE` or `SLURM_TASKS_PER_NODE`. */
   origin: 'SLURM_NTASKS_PER_NODE' | 'SLURM_TASKS_PER_NODE';
+  /** Whether this node could not be identified, so that the largest count of any node was taken. */
+  guessed: boolean;
 }
 
 /** A non-negative safe integer written in decimal digits, else `undefined`. */
@@ -80,35 +82,40 @@ function runs(text: string): [number, number][] | undefined {
 }
 
 /**
- * This node's entry of `SLURM_TASKS_PER_NODE` (`4`, `2(x3),1`), indexed by `SLURM_NODEID`.
- * Without `SLURM_NODEID` only a list that gives every node the same count answers.
+ * This node's entry of `SLURM_TASKS_PER_NODE` (`4`, `2(x3),1`), indexed by `SLURM_NODEID`. Where
+ * the node cannot be identified (no, a malformed or an out-of-range `SLURM_NODEID`) and the nodes
+ * differ, the largest entry, guessed: never too few workers for the memory they share.
  */
-function tasksOnNode(list: string, nodeId: string | undefined): number | undefined {
+function tasksOnNode(
+  list: string,
+  nodeId: string | undefined,
+): { tasks: number; guessed: boolean } | undefined {
   const parsed = runs(list);
   if (parsed === undefined) return undefined;
-  if (nodeId === undefined) {
-    const counts = new Set(parsed.map(([tasks]) => tasks));
-    return counts.size === 1 ? parsed[0]?.[0] : undefined;
-  }
   let index = count(nodeId);
-  if (index === undefined) return undefined;
   for (const [tasks, nodes] of parsed) {
-    if (index < nodes) return tasks;
+    if (index === undefined) break;
+    if (index < nodes) return { tasks, guessed: false };
     index -= nodes;
   }
-  return undefined;
+  const counts = parsed.map(([tasks]) => tasks);
+  const largest = Math.max(...counts);
+  return { tasks: largest, guessed: counts.some((tasks) => tasks !== largest) };
 }
 
 /**
  * The number of tasks Slurm runs on this node: `SLURM_NTASKS_PER_NODE` when set, else this
- * node's entry of `SLURM_TASKS_PER_NODE` (position `SLURM_NODEID`). `undefined` outside Slurm
- * or when the variables are malformed: never a throw.
+ * node's entry of `SLURM_TASKS_PER_NODE` (position `SLURM_NODEID`; the largest entry, guessed,
+ * where the node cannot be identified). `undefined` outside Slurm or when the variables are
+ * malformed: never a throw.
  */
 export function slurmTasksOnNode(env: Env): SlurmTasks | undefined {
   const perNode = positive(env.SLURM_NTASKS_PER_NODE);
-  if (perNode !== undefined) return { tasks: perNode, origin: 'SLURM_NTASKS_PER_NODE' };
+  if (perNode !== undefined) {
+    return { tasks: perNode, origin: 'SLURM_NTASKS_PER_NODE', guessed: false };
+  }
   const list = env.SLURM_TASKS_PER_NODE;
   if (list === undefined) return undefined;
-  const tasks = tasksOnNode(list, env.SLURM_NODEID);
-  return tasks === undefined ? undefined : { tasks, origin: 'SLURM_TASKS_PER_NODE' };
+  const found = tasksOnNode(list, env.SLURM_NODEID);
+  return found === undefined ? undefined : { ...found, origin: 'SLURM_TASKS_PER_NODE' };
 }
