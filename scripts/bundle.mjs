@@ -9,10 +9,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * The files of src/ loaded on first use, each bundled apart into dist/<name>.js: GPU detection,
- * and what a watch compares between polls. Importing the library parses neither. They hold no
- * state that the library's other modules share.
+ * what a watch compares between polls, and recording what fits taught. Importing the library
+ * parses none of them. The state they share with the library (which warnings were emitted) is
+ * kept on the global object.
  */
-export const LAZY = { deviceDetect: 'src/detect/deviceDetect.ts', changes: 'src/watch/changes.ts' };
+export const LAZY = {
+  deviceDetect: 'src/detect/deviceDetect.ts',
+  changes: 'src/watch/changes.ts',
+  recording: 'src/answer/recording.ts',
+};
 const lazy = new RegExp(`/(${Object.keys(LAZY).join('|')})\\.js$`);
 
 /**

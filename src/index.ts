@@ -3,6 +3,17 @@ export {
   getAdaptiveMemoryThresholdSync,
   type ThresholdOptions,
 } from './answer/adaptiveThreshold.js';
+export {
+  type CalibrationEntry,
+  type CalibrationOptions,
+  type PeakMeasurement,
+  type PeakMeasurementOptions,
+  type PeakProbe,
+  type ReadCalibrationOptions,
+  readCalibration,
+  recordFitPeak,
+  startPeakMeasurement,
+} from './answer/calibrate.js';
 export { type FitPlan, type PlanOptions, planNlsqFit, planNlsqFitSync } from './answer/planFit.js';
 export {
   type StrategyOptions,

@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { planNlsqFitSync, recordFitPeak } from '../src/index.js';
 import { run } from './cliRun.js';
+import { GIB, makeTree } from './helpers.js';
 
 const sizes = ['--points', '23e6', '--params', '53', '--total-memory-gb', '64'];
 
@@ -28,7 +31,7 @@ describe('nlsq-memory --plan', () => {
   });
 
   it.each([
-    [['--plan'], '--plan, --workers and --align need --points and --params'],
+    [['--plan'], '--plan, --workers, --align and --key need --points and --params'],
     [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
     [[...sizes, '--workers', 'many'], `--workers must be a positive integer or 'auto', got "many"`],
     [
@@ -45,6 +48,27 @@ describe('nlsq-memory --plan', () => {
     const { code, stdout, stderr } = await run(argv);
     expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
     expect(stderr).toBe(`nlsq-memory: ${message} (see --help)\n`);
+  });
+
+  it('plans with the overhead learned for --key, from the file NLSQ_MEMORY_CALIBRATION names', async () => {
+    const store = join(makeTree({}), 'calibration.json');
+    const argv = ['--points', '23e6', '--params', '53', '--total-memory-gb', '1', '--key', 'xpcs'];
+    const before = await run(argv, { env: { NLSQ_MEMORY_CALIBRATION: store } });
+    expect(before.stdout).toMatch(/\(overhead 6\.5: 0 of 3 runs recorded to learn it\)\.\n/);
+    const plan = planNlsqFitSync(23_000_000, 53, { totalMemoryBytes: GIB, env: {} });
+    const measurement = {
+      peakBytes: 1e8 + 9 * plan.chunkJacobianBytes,
+      baselineBytes: 1e8,
+      source: 'sampled-rss' as const,
+      durationMs: 1,
+    };
+    for (let run = 0; run < 3; run++)
+      await recordFitPeak(plan, measurement, { key: 'xpcs', store });
+    const after = await run(argv, { env: { NLSQ_MEMORY_CALIBRATION: store } });
+    expect(after.stdout).toMatch(
+      /Jacobian × 9\.9 fits .*\(overhead 9\.90 learned from 3 runs\)\.\n/,
+    );
+    expect((await run(['--key', 'x'])).stderr).toContain('--key need --points and --params');
   });
 
   it('says with exit 2 when not even one point fits', async () => {

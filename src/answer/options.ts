@@ -18,6 +18,7 @@ import type { DeviceOptions, DeviceProbes } from '../detect/devices.js';
 import { PLAN_FIELDS } from '../policy/plan.js';
 import { PEAK_FIELDS, type PeakOptions } from '../policy/strategy.js';
 import type { ThresholdBasis } from '../policy/threshold.js';
+import { type CalibrationOptions, checkCalibration } from './calibrate.js';
 
 /**
  * Options of the threshold functions. `null`, for any of them, means "not given". With `device`,
@@ -74,6 +75,11 @@ export interface PlanOptions extends StrategyOptions {
   maxChunkPoints?: number | null;
   /** The most elements one typed array may hold. Default: this Node.js's limit for `bytesPerElement`. */
   maxTypedArrayElements?: number | null;
+  /**
+   * Use the overhead learned for `key` from measured peaks ({@link recordFitPeak}), for the
+   * decision and the chunks, once 3 runs are recorded; the reason says which. Default: none.
+   */
+  calibration?: CalibrationOptions | null;
 }
 
 /** Checks a report given as `report`: the figures the answers read from it. */
@@ -122,7 +128,11 @@ export const STRATEGY_KEYS: readonly (keyof StrategyOptions)[] = Object.keys(
 ) as (keyof StrategyOptions)[];
 
 /** The planning functions' options, each with its check. */
-export const PLANNING_FIELDS: Schema = { ...STRATEGY_FIELDS, ...PLAN_FIELDS };
+export const PLANNING_FIELDS: Schema = {
+  ...STRATEGY_FIELDS,
+  ...PLAN_FIELDS,
+  calibration: checkCalibration,
+};
 
 /** The options of {@link detectMemory} among threshold options. */
 export function detectOptionsOf(options: ThresholdOptions): DetectOptions {

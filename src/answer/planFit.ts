@@ -3,9 +3,11 @@ import { warnOnce } from '../core/diagnostics.js';
 import { checkFractionOrOptions } from '../core/options.js';
 import { type FitPlan, type PlanRules, planFromThreshold, planRules } from '../policy/plan.js';
 import { resolvePeak } from '../policy/strategy.js';
+import type { AdaptiveThreshold } from '../policy/threshold.js';
 import { slurmTasksOnNode } from '../sources/slurm.js';
 import { maxTypedArrayElements } from '../sources/typedArray.js';
 import { thresholdAsync, thresholdSync } from './budget.js';
+import { calibrated } from './calibrate.js';
 import { PLANNING_FIELDS, type PlanOptions } from './options.js';
 
 export type { FitPlan } from '../policy/plan.js';
@@ -60,6 +62,20 @@ export function preparePlan(
   return { options, rules };
 }
 
+/** The plan from a threshold, with the overhead learned for `calibration.key` where asked. */
+function planWith(
+  { options, rules }: { options: PlanOptions; rules: PlanRules },
+  threshold: AdaptiveThreshold,
+): FitPlan {
+  const { calibration } = options;
+  return planFromThreshold(
+    threshold,
+    calibration == null
+      ? rules
+      : calibrated(rules, threshold, calibration, options.env ?? process.env),
+  );
+}
+
 /**
  * Plans a fit of `nPoints` × `nParams`: decides the strategy against this worker's share of the
  * adaptive threshold, then sizes its buffers. `standard` holds all points in one block (in row
@@ -92,7 +108,7 @@ export async function planNlsqFit(
   options?: number | PlanOptions | null,
 ): Promise<FitPlan> {
   const prepared = preparePlan(nPoints, nParams, options);
-  return planFromThreshold(await thresholdAsync(prepared.options), prepared.rules);
+  return planWith(prepared, await thresholdAsync(prepared.options));
 }
 
 /**
@@ -117,5 +133,5 @@ export function planNlsqFitSync(
   options?: number | PlanOptions | null,
 ): FitPlan {
   const prepared = preparePlan(nPoints, nParams, options);
-  return planFromThreshold(thresholdSync(prepared.options, 'planNlsqFit'), prepared.rules);
+  return planWith(prepared, thresholdSync(prepared.options, 'planNlsqFit'));
 }

@@ -132,6 +132,15 @@ const FLAGS: Record<string, Flag> = {
       request.plan = true;
     },
   },
+  key: {
+    value: 'K',
+    help: 'plan with the overhead learned for model K from measured peaks (recordFitPeak),\nonce 3 runs are recorded; implies --plan',
+    set: (request, text) => {
+      if (text === '') throw usage('key', 'a model name', text);
+      request.options.calibration = { key: text };
+      request.plan = true;
+    },
+  },
   watch: {
     help: 'then print a line for each change of the limit, pressure or memory\nevents, until Ctrl-C',
     set: (request) => {
@@ -276,7 +285,7 @@ export function parse(
     throw new UsageError('--points and --params go together');
   }
   if (request.plan && request.nPoints === undefined) {
-    throw new UsageError('--plan, --workers and --align need --points and --params');
+    throw new UsageError('--plan, --workers, --align and --key need --points and --params');
   }
   if (request.intervalMs !== undefined && !request.watch) {
     throw new UsageError('--interval goes with --watch');

@@ -12,9 +12,16 @@ export type WarningCode =
   | 'NLSQ_MEMORY_BUDGET_EXHAUSTED'
   | 'NLSQ_MEMORY_LIMIT_UNKNOWN'
   | 'NLSQ_MEMORY_WORKERS_GUESSED'
-  | 'NLSQ_MEMORY_HEAP_ABOVE_LIMIT';
+  | 'NLSQ_MEMORY_HEAP_ABOVE_LIMIT'
+  | 'NLSQ_MEMORY_CALIBRATION_INVALID'
+  | 'NLSQ_MEMORY_CALIBRATION_SKIPPED';
 
-const emitted = new Set<string>();
+// Kept on the global object: the files loaded on first use (dist/*.js) and the library share
+// one record, so that a code is emitted once per process, whichever file emits it.
+const slot = Symbol.for('nlsq-memory.emittedWarnings');
+const holder = globalThis as { [slot]?: Set<string> };
+holder[slot] ??= new Set<string>();
+const emitted: Set<string> = holder[slot];
 
 /**
  * Emits a `NlsqMemoryWarning` at most once per process for each code, however many distinct
@@ -54,7 +61,7 @@ function loadDebug(): CreateDebug | undefined {
 
 /** Returns a logger for the namespace `nlsq-memory:<name>`. */
 export function logger(
-  name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch' | 'device',
+  name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch' | 'device' | 'calibration',
 ): Logger {
   let log: Debugger | undefined;
   return (format, ...args) => {

@@ -50,3 +50,20 @@ export interface DeviceMemory {
   /** The source that reported it. */
   source: DeviceSource;
 }
+
+/** The observations kept for one model, strategy and element size in the calibration file. */
+export interface StoredEntry {
+  key: string;
+  strategy: 'standard' | 'out_of_core' | 'hybrid_streaming';
+  bytesPerElement: number;
+  /** Observed overheads, oldest first. */
+  observations: number[];
+  /** When the last one was recorded (ms since the epoch). */
+  updatedAt: number;
+}
+
+/** What the calibration file holds. */
+export interface CalibrationStore {
+  version: 1;
+  entries: StoredEntry[];
+}

@@ -9,7 +9,8 @@ export interface SizeInput {
   nParams: number;
   workers: number;
   alignTo: number;
-  safetyFactor: number;
+  /** `out_of_core`: a chunk's Jacobian × this fits the budget; `undefined`: the overhead's. */
+  safetyFactor: number | undefined;
   /** Bytes per point held whole while chunks stream (the index array), off the chunks' budget. */
   residentBytesPerPoint: number;
   minChunkPoints: number | undefined;
@@ -80,7 +81,7 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
   const { bytesPerElement } = r.peak;
   const limits = LIMITS[strategy];
   const outOfCore = strategy === NLSQStrategy.OUT_OF_CORE;
-  const factor = outOfCore ? r.safetyFactor : STREAMING_FACTOR;
+  const factor = outOfCore ? (r.safetyFactor ?? r.peak.jacobianOverhead) : STREAMING_FACTOR;
   const min = r.minChunkPoints ?? Math.min(limits.min, r.maxChunkPoints ?? limits.min);
   const max = r.maxChunkPoints ?? Math.max(limits.max, r.minChunkPoints ?? limits.max);
   // Out of core, the index array stays whole while chunks stream: it is off their budget.

@@ -33,6 +33,8 @@ export interface PlanRules extends SizeInput {
   workersFrom: string;
   /** The most elements a typed array holds on this Node.js. */
   typedArrayElements: number;
+  /** What the reason adds about the overhead (learned from measured peaks, or not yet). */
+  note?: string;
 }
 
 const DEFAULT_RESIDENT_BYTES = 8;
@@ -95,8 +97,8 @@ export function planRules(
   const { peak, typedArrayElements } = context;
   const {
     alignTo = 1,
-    // The decision's own overhead: a chunk never holds more than the decision allows in memory.
-    safetyFactor = peak.jacobianOverhead,
+    // Left out, the decision's own overhead: a chunk never holds more than it allows in memory.
+    safetyFactor,
     residentBytesPerPoint = DEFAULT_RESIDENT_BYTES,
     maxBufferBytes,
     minChunkPoints,
@@ -134,7 +136,10 @@ export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules
   const { nPoints, nParams, workers, peak } = rules;
   const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
   const decision = decide(nPoints, nParams, threshold.thresholdGb / workers, peak, workers);
-  const { chunkPoints, reason } = sizeChunks(rules, decision, thresholdBytes);
+  const size = sizeChunks(rules, decision, thresholdBytes);
+  const { chunkPoints } = size;
+  const reason =
+    rules.note === undefined ? size.reason : `${size.reason.slice(0, -1)} (${rules.note}).`;
   const plan: FitPlan = Object.freeze({
     decision,
     workers,

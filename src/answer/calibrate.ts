@@ -1,0 +1,241 @@
+import {
+  assertBetween,
+  assertCount,
+  assertNonEmptyString,
+  assertObject,
+  assertOneOf,
+} from '../core/check.js';
+import { warnOnce } from '../core/diagnostics.js';
+import { checkOptions, type Schema } from '../core/options.js';
+import {
+  type CalibrationEntry,
+  entryOf,
+  findEntry,
+  MIN_OBSERVATIONS,
+  observedOverhead,
+} from '../policy/calibration.js';
+import type { FitPlan, PlanRules } from '../policy/plan.js';
+import { decide, type NLSQStrategy } from '../policy/strategy.js';
+import type { AdaptiveThreshold } from '../policy/threshold.js';
+import { readStoreSync, storePath } from '../sources/calibrationFile.js';
+import { startPeak } from '../sources/peak.js';
+
+export type { CalibrationEntry } from '../policy/calibration.js';
+
+/** What a measurement saw: the highest memory in use, and what was in use when it started. */
+export interface PeakMeasurement {
+  /** The highest memory in use during the measurement, in bytes. */
+  peakBytes: number;
+  /** In use when it started, in bytes. */
+  baselineBytes: number;
+  /** `'memory.peak'`: the cgroup v2 figure, reset for this measurement (Linux 6.12+); `'sampled-rss'`: this process's resident set, sampled, and its `maxRSS`. */
+  source: 'memory.peak' | 'sampled-rss';
+  /** How long it ran, in ms. */
+  durationMs: number;
+}
+
+/** A running measurement, from {@link startPeakMeasurement}. */
+export interface PeakProbe {
+  /** Ends the measurement and gives what it saw; called again, the same. */
+  stop(): PeakMeasurement;
+}
+
+/** Options of {@link startPeakMeasurement}. `null` means "not given". */
+export interface PeakMeasurementOptions {
+  /** Where `/proc` and `/sys` are read from. Default: `'/'`. */
+  fsRoot?: string | null;
+  /** How often the resident set is sampled, in ms, 1 to 10,000. Default: 20. */
+  intervalMs?: number | null;
+}
+
+/** Where observations are kept: the model's `key`, and the file. */
+export interface CalibrationOptions {
+  /** The model whose overhead is learned: a fit of the same kind keeps the same key. */
+  key: string;
+  /** The calibration file. Default: `NLSQ_MEMORY_CALIBRATION`, else `$XDG_CACHE_HOME/nlsq-memory/calibration.json` (`~/.cache/…`; `%LOCALAPPDATA%\…` on Windows). */
+  store?: string | null;
+}
+
+/** Options of {@link readCalibration}: the file, and which of the key's entries. `null` means "not given". */
+export interface ReadCalibrationOptions {
+  /** The calibration file; default as in {@link CalibrationOptions}. */
+  store?: string | null;
+  /** The strategy whose observations to read. Default: the entry of the key recorded last. */
+  strategy?: NLSQStrategy | null;
+  /** The element size whose observations to read. Default: as `strategy`. */
+  bytesPerElement?: number | null;
+}
+
+const STRATEGIES = ['standard', 'out_of_core', 'hybrid_streaming'] as const;
+const SOURCES = ['memory.peak', 'sampled-rss'] as const;
+const CALIBRATION_FIELDS: Schema = { key: assertNonEmptyString, store: assertNonEmptyString };
+
+/** Checks the `calibration` option of a plan: `{ key, store? }`. */
+export function checkCalibration(name: string, value: unknown): void {
+  assertObject(name, value);
+  const { key } = checkOptions<CalibrationOptions>(value, CALIBRATION_FIELDS);
+  assertNonEmptyString(`${name}.key`, key);
+}
+
+/**
+ * The plan's rules with the overhead learned for `calibration.key`, for the strategy the default
+ * overhead decides; where fewer than 3 runs were recorded, as they are, saying so.
+ */
+export function calibrated(
+  rules: PlanRules,
+  threshold: AdaptiveThreshold,
+  calibration: CalibrationOptions,
+  env: Record<string, string | undefined>,
+): PlanRules {
+  const { nPoints, nParams, workers, peak } = rules;
+  const first = decide(nPoints, nParams, threshold.thresholdGb / workers, peak, workers);
+  const store = readStoreSync(storePath(calibration.store ?? undefined, env));
+  const entry = findEntry(store, calibration.key, first.strategy, peak.bytesPerElement);
+  const { observations, overhead } = entryOf(calibration.key, entry?.observations);
+  if (overhead === null) {
+    const note = `overhead ${peak.jacobianOverhead}: ${observations} of ${MIN_OBSERVATIONS} runs recorded to learn it`;
+    return { ...rules, note };
+  }
+  const note = `overhead ${overhead.toFixed(2)} learned from ${observations} runs`;
+  return { ...rules, peak: { ...peak, jacobianOverhead: overhead }, note };
+}
+
+/**
+ * Starts measuring the highest memory in use, for {@link recordFitPeak}: cgroup v2's
+ * `memory.peak` of this process's cgroup, reset for this measurement, where the kernel allows
+ * (Linux 6.12+); else this process's resident set, sampled every `intervalMs` by a timer that
+ * keeps no process alive, and its `maxRSS` where it rose.
+ *
+ * @param options - `fsRoot` (default `'/'`) and `intervalMs` (default 20).
+ * @returns An object whose `stop()` ends the measurement and gives what it saw.
+ * @throws TypeError or RangeError for a bad or unknown option.
+ * @example
+ * ```ts
+ * const probe = startPeakMeasurement();
+ * const buffers = new Float64Array(1_000_000); // the fit
+ * const { peakBytes, baselineBytes, source } = probe.stop();
+ * ```
+ */
+export function startPeakMeasurement(options?: PeakMeasurementOptions | null): PeakProbe {
+  const checked = checkOptions<PeakMeasurementOptions>(options, {
+    fsRoot: assertNonEmptyString,
+    intervalMs: (name, value) => assertBetween(name, value, [1, 10_000], true),
+  });
+  const started = performance.now();
+  const probe = startPeak(checked.fsRoot ?? '/', checked.intervalMs ?? 20);
+  let measured: PeakMeasurement | undefined;
+  return {
+    stop: () => {
+      measured ??= {
+        peakBytes: probe.stop(),
+        baselineBytes: probe.baselineBytes,
+        source: probe.source,
+        durationMs: performance.now() - started,
+      };
+      return measured;
+    },
+  };
+}
+
+/** Checks a measurement handed to {@link recordFitPeak}. */
+function checkMeasurement(value: unknown): asserts value is PeakMeasurement {
+  assertObject('measurement', value);
+  assertCount('measurement.peakBytes', value.peakBytes);
+  assertCount('measurement.baselineBytes', value.baselineBytes);
+  assertOneOf('measurement.source', value.source, SOURCES);
+  assertBetween('measurement.durationMs', value.durationMs, [0, Number.MAX_VALUE], true);
+}
+
+/** Checks a plan handed to {@link recordFitPeak}: the figures the observation needs. */
+function checkPlan(value: unknown): asserts value is FitPlan {
+  assertObject('plan', value);
+  assertObject('plan.decision', value.decision);
+  assertOneOf('plan.decision.strategy', value.decision.strategy, STRATEGIES);
+  assertCount('plan.chunkJacobianBytes', value.chunkJacobianBytes);
+  assertCount('plan.bytesPerElement', value.bytesPerElement, true);
+}
+
+/**
+ * Records what a fit planned by `plan` really used: the overhead it showed, (peak − baseline) /
+ * the Jacobian the plan allocates at once, kept under `key`, the plan's strategy and element
+ * size (the last 50). From 3 observations on, plans with `calibration: { key }` use the learned
+ * overhead. The file is written atomically under a lock, merged with what concurrent writers
+ * added; a corrupt or foreign file is set aside with a warning. A plan without a Jacobian, or a
+ * fit that added nothing over its baseline, records nothing, with warning
+ * `NLSQ_MEMORY_CALIBRATION_SKIPPED`.
+ *
+ * @param plan - The plan the fit ran with, from {@link planNlsqFit}.
+ * @param measurement - What {@link startPeakMeasurement} saw around the fit.
+ * @param options - `key` (the model) and `store` (the file).
+ * @returns What is known of the model's overhead now.
+ * @throws TypeError or RangeError for a bad plan, measurement, key or store, before any I/O.
+ * @example
+ * ```ts
+ * const plan = await planNlsqFit(23_000_000, 53, { calibration: { key: 'xpcs-laminar' } });
+ * const probe = startPeakMeasurement();
+ * runFit(plan);
+ * await recordFitPeak(plan, probe.stop(), { key: 'xpcs-laminar' });
+ * ```
+ */
+export async function recordFitPeak(
+  plan: FitPlan,
+  measurement: PeakMeasurement,
+  options: CalibrationOptions,
+): Promise<CalibrationEntry> {
+  checkPlan(plan);
+  checkMeasurement(measurement);
+  assertObject('options', options);
+  const { key, store } = checkOptions<CalibrationOptions>(options, CALIBRATION_FIELDS);
+  assertNonEmptyString('key', key);
+  const path = storePath(store ?? undefined, process.env);
+  const at = { key, strategy: plan.decision.strategy, bytesPerElement: plan.bytesPerElement };
+  const overhead = observedOverhead(
+    measurement.peakBytes,
+    measurement.baselineBytes,
+    plan.chunkJacobianBytes,
+  );
+  if (overhead === null) {
+    warnOnce(
+      'NLSQ_MEMORY_CALIBRATION_SKIPPED',
+      plan.chunkJacobianBytes === 0
+        ? `Nothing recorded for ${key}: the plan has no Jacobian to measure an overhead against`
+        : `Nothing recorded for ${key}: the fit added nothing over its baseline`,
+    );
+  }
+  // Writing the file is loaded on first use: importing the library does not parse it.
+  const { record } = await import('./recording.js');
+  return record(path, at, overhead);
+}
+
+/**
+ * What is known of a model's overhead: how many observations are kept, and the overhead plans
+ * with `calibration: { key }` use now (`null` below 3 observations).
+ *
+ * @param key - The model.
+ * @param options - `store` (the file), `strategy` and `bytesPerElement` (which entry; default the
+ * one recorded last).
+ * @returns The entry; `{ key, observations: 0, overhead: null }` when nothing was recorded.
+ * @throws TypeError or RangeError for a bad key or option.
+ * @example
+ * ```ts
+ * const { observations, overhead } = await readCalibration('xpcs-laminar');
+ * ```
+ */
+export async function readCalibration(
+  key: string,
+  options?: ReadCalibrationOptions | null,
+): Promise<CalibrationEntry> {
+  assertNonEmptyString('key', key);
+  const checked = checkOptions<ReadCalibrationOptions>(options, {
+    store: assertNonEmptyString,
+    strategy: (name, value) => assertOneOf(name, value, STRATEGIES),
+    bytesPerElement: (name, value) => assertCount(name, value, true),
+  });
+  const { read } = await import('./recording.js');
+  return read(
+    storePath(checked.store ?? undefined, process.env),
+    key,
+    checked.strategy ?? undefined,
+    checked.bytesPerElement ?? undefined,
+  );
+}

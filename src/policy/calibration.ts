@@ -1,0 +1,105 @@
+import type { CalibrationStore as Store, StoredEntry } from '../core/types.js';
+import type { NLSQStrategy } from './strategy.js';
+
+/** What is known of a model's overhead. */
+export interface CalibrationEntry {
+  /** The model. */
+  key: string;
+  /** How many observations are kept (at most 50). */
+  observations: number;
+  /** The overhead plans use now: the 95th percentile × 1.1, at least 1; `null` below 3 observations. */
+  overhead: number | null;
+}
+
+/** The most observations kept per entry: the newest. */
+export const MAX_OBSERVATIONS = 50;
+/** How many observations it takes before plans use what was learned. */
+export const MIN_OBSERVATIONS = 3;
+
+/**
+ * The overhead plans use from these observations: the 95th percentile (nearest rank) × 1.1, at
+ * least 1; `null` with fewer than {@link MIN_OBSERVATIONS}.
+ */
+export function learnedOverhead(observations: readonly number[]): number | null {
+  if (observations.length < MIN_OBSERVATIONS) return null;
+  const sorted = [...observations].sort((a, b) => a - b);
+  const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1] ?? 0;
+  return Math.max(1, p95 * 1.1);
+}
+
+/**
+ * The overhead one fit showed: the memory it added over its baseline, per byte of the Jacobian
+ * it allocated at once; `null` when there is no Jacobian or it added nothing.
+ */
+export function observedOverhead(
+  peakBytes: number,
+  baselineBytes: number,
+  jacobianBytes: number,
+): number | null {
+  if (jacobianBytes <= 0 || peakBytes <= baselineBytes) return null;
+  return (peakBytes - baselineBytes) / jacobianBytes;
+}
+
+/** Whether `entry` is the one for this model, strategy and element size. */
+function matches(
+  entry: StoredEntry,
+  key: string,
+  strategy: NLSQStrategy,
+  bytesPerElement: number,
+): boolean {
+  return (
+    entry.key === key && entry.strategy === strategy && entry.bytesPerElement === bytesPerElement
+  );
+}
+
+/**
+ * The entry for `key`: of this strategy and element size where given, else the one recorded
+ * last; `undefined` when there is none.
+ */
+export function findEntry(
+  store: Store,
+  key: string,
+  strategy?: NLSQStrategy,
+  bytesPerElement?: number,
+): StoredEntry | undefined {
+  if (strategy !== undefined && bytesPerElement !== undefined) {
+    return store.entries.find((entry) => matches(entry, key, strategy, bytesPerElement));
+  }
+  let latest: StoredEntry | undefined;
+  for (const entry of store.entries) {
+    if (entry.key !== key) continue;
+    if (strategy !== undefined && entry.strategy !== strategy) continue;
+    if (bytesPerElement !== undefined && entry.bytesPerElement !== bytesPerElement) continue;
+    if (latest === undefined || entry.updatedAt > latest.updatedAt) latest = entry;
+  }
+  return latest;
+}
+
+/** The store with `overhead` added to its entry (made when missing), the oldest beyond the cap dropped. */
+export function withObservation(
+  store: Store,
+  at: { key: string; strategy: NLSQStrategy; bytesPerElement: number },
+  overhead: number,
+  now: number,
+): Store {
+  const { key, strategy, bytesPerElement } = at;
+  const old = store.entries.find((entry) => matches(entry, key, strategy, bytesPerElement));
+  const observations = [...(old?.observations ?? []), overhead].slice(-MAX_OBSERVATIONS);
+  const entry: StoredEntry = { key, strategy, bytesPerElement, observations, updatedAt: now };
+  return {
+    version: 1,
+    entries: [...store.entries.filter((other) => other !== old), entry],
+  };
+}
+
+/** The entry of `key` as plans see it, from its kept observations. */
+export function entryOf(
+  key: string,
+  observations: readonly number[] | undefined,
+): CalibrationEntry {
+  return {
+    key,
+    observations: observations?.length ?? 0,
+    overhead: learnedOverhead(observations ?? []),
+  };
+}
