@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { format, stripVTControlCharacters } from 'node:util';
 import createDebug from 'debug';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -136,7 +137,18 @@ describe('nlsq-memory', () => {
     expect(help.stdout).toMatch(/^Usage: nlsq-memory/);
     expect(help.stdout).toContain('Exit codes: 0 success, 1 unexpected failure, 2 bad flags.');
     expect((await run(['-h'])).stdout).toBe(help.stdout);
-    expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?\n$/);
+    // --version wins over everything, bad flags included; then --help.
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    );
+    expect(await run(['--version', '--points', '-1'])).toEqual({
+      code: 0,
+      stdout: `${version}\n`,
+      stderr: '',
+    });
+    expect((await run(['--points', 'x', '-v'])).stdout).toBe(`${version}\n`);
+    expect((await run(['--bogus', '--help'])).stdout).toMatch(/^Usage: nlsq-memory/);
   });
 
   it('exits 1 with one line on stderr when something unexpected fails', async () => {
@@ -262,13 +274,44 @@ describe('nlsq-memory', () => {
     [['--fraction', '-abc'], '--fraction must be a number, got "-abc"'],
     [['--bogus'], "Unknown option '--bogus'"],
     [['stray'], 'stray'],
-    [['--points'], "Option '--points <value>' argument missing"],
-  ])('exits 2 with one line on stderr for %j', async (argv, message) => {
+    [['--points'], '--points needs a number'],
+    [['--points', '--params', '53'], '--points needs a number'],
+    [
+      ['--points', '1e6', '--points', '2e6', '--params', '5'],
+      '--points is given twice: give it once',
+    ],
+    [['--fraction', '0.5', '--fraction=0.6'], '--fraction is given twice'],
+    [['--json', '--json'], '--json is given twice'],
+    [
+      ['--watch', '--interval', '3000000000'],
+      '--interval must be at most 2147483647, got "3000000000"',
+    ],
+    [
+      ['--points', '1e8', '--params', '10', '--align', '1e7'],
+      'Expected --max-chunk to be at least --align (10000000), got 500000',
+    ],
+    [
+      ['--points', '1e6', '--params', '10', '--max-chunk', '0'],
+      '--max-chunk must be a positive integer, got "0"',
+    ],
+    [
+      ['--points', '1e6', '--params', '10', '--min-chunk', '1e3', '--max-chunk', '10'],
+      'Expected --max-chunk to be at least --min-chunk (1000), got 10',
+    ],
+    [
+      ['--points', '1e6', '--params', '53', '--total-memory-gb', '16', '--workers', '1e9'],
+      'per worker (12 bytes): give fewer workers, or more memory (--total-memory-gb, --fraction)',
+    ],
+    [
+      ['--points', '10', '--params', '1e9', '--total-memory-gb', '1', '--plan'],
+      ': give more memory (--total-memory-gb, --fraction)',
+    ],
+  ])('exits 2 with one line on stderr, and nothing on stdout, for %j', async (argv, message) => {
     const { code, stdout, stderr } = await run(argv);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
-    expect(stderr).toMatch(/^nlsq-memory: [^\n]+ \(see --help\)\n$/);
+    expect(stderr).toMatch(/^nlsq-memory: [^\n]+\n$/);
   });
 });
 

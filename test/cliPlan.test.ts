@@ -13,7 +13,7 @@ describe('nlsq-memory --plan', () => {
     expect(stdout).toContain('Strategy       out_of_core\n');
     expect(stdout).toContain('Workers        1\n');
     expect(stdout).toContain('Budget/worker  48.00 GB\n');
-    expect(stdout).toContain('Chunk          499,997 points, Jacobian 0.20 GB\n');
+    expect(stdout).toContain('Chunk          499,997 points, Jacobian 0.20 GB: why, see Plan\n');
     expect(stdout).toContain('Chunks         47\n');
     expect(stdout).toMatch(/^Plan {11}Chunks of 499,997 points, .*a multiple of 23/m);
   });
@@ -25,13 +25,21 @@ describe('nlsq-memory --plan', () => {
     const four = await run([...sizes, '--workers', '4', '--json']);
     const shown = JSON.parse(four.stdout);
     expect(shown.plan).toMatchObject({ workers: 4, thresholdBytes: 12 * 1024 ** 3 });
-    expect(shown.decision).toEqual(shown.plan.decision);
+    // The decision is given once, before the plan; keys in one order, whatever is asked.
+    expect(shown.plan.decision).toBeUndefined();
+    expect(shown.decision.reason).toMatch(/per worker of 4\)$/);
+    expect(Object.keys(shown)).toEqual(['memory', 'devices', 'threshold', 'decision', 'plan']);
+    const decided = JSON.parse((await run([...sizes, '--json'])).stdout);
+    expect(Object.keys(decided)).toEqual(['memory', 'devices', 'threshold', 'decision']);
     const aligned = await run([...sizes, '--align', '1_000']);
     expect(aligned.stdout).toContain('Chunk          500,000 points');
   });
 
   it.each([
-    [['--plan'], '--plan, --workers, --align and --key need --points and --params'],
+    [
+      ['--plan'],
+      '--plan, --workers, --align, --max-chunk, --min-chunk and --key need --points and --params',
+    ],
     [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
     [[...sizes, '--workers', 'many'], `--workers must be a positive integer or 'auto', got "many"`],
     [

@@ -1,5 +1,5 @@
-import { execFileSync, execSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -35,12 +35,20 @@ function dependencyFolders(names: string[]): string[] {
   return [...folders.keys()];
 }
 
+/** What `npm install` of the packed tarball printed on stderr. */
+let installLog = '';
+
 beforeAll(() => {
-  // dist/ is built by the global setup; packing must not rebuild it under the other tests.
-  execSync(`npm pack --ignore-scripts --silent --pack-destination "${scratch}"`, {
-    cwd: repo,
-    stdio: 'ignore',
-  });
+  // Packed as npm packs it, lifecycle scripts and all, from a copy of what ships: packing must
+  // neither rebuild dist/ under the other tests nor touch this repository's package.json.
+  const copy = join(scratch, 'package-source');
+  for (const path of ['package.json', 'README.md', 'LICENSE', 'dist']) {
+    cpSync(join(repo, path), join(copy, path), { recursive: true });
+  }
+  for (const script of ['manifest.mjs', 'prepare.mjs']) {
+    cpSync(join(repo, 'scripts', script), join(copy, 'scripts', script));
+  }
+  execSync(`npm pack --silent --pack-destination "${scratch}"`, { cwd: copy, stdio: 'ignore' });
   // The dependencies come from this project's node_modules, packed as they were installed: the
   // install below needs no registry and no network.
   const { dependencies = {} } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
@@ -54,15 +62,32 @@ beforeAll(() => {
   }
   const tarballs = readdirSync(scratch).filter((file) => file.endsWith('.tgz'));
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
-  execSync(
-    `npm install --offline --no-audit --no-fund --ignore-scripts ${tarballs.map((file) => `"./${file}"`).join(' ')}`,
-    { cwd: scratch, stdio: 'ignore' },
+  const install = spawnSync(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', ...tarballs.map((file) => `./${file}`)],
+    { cwd: scratch, encoding: 'utf8', shell: process.platform === 'win32' },
   );
+  installLog = install.stderr;
+  expect(install.status, installLog).toBe(0);
 }, 120_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the packed package', () => {
+  it('installs offline with no npm warning: it runs no install script', () => {
+    expect(installLog).not.toMatch(/npm warn/i);
+    const manifest = JSON.parse(
+      readFileSync(join(scratch, 'node_modules/nlsq-memory/package.json'), 'utf8'),
+    ) as { scripts?: Record<string, string> };
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
+      expect(manifest.scripts?.[script], script).toBeUndefined();
+    }
+    // The clone's own manifest keeps `prepare`: `npm install` there builds dist/.
+    expect(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).scripts.prepare).toBe(
+      'node scripts/prepare.mjs',
+    );
+  });
+
   it('ships dist only, without tests or sources', () => {
     const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
       cwd: repo,

@@ -30,13 +30,8 @@ const integerOption = (name: string, or = ''): Case[] => [
 
 const cases: Case[] = [
   ...integerOption('workers', " or 'auto'"),
-  [
-    'workers',
-    'all',
-    RangeError,
-    "Expected `workers` to be a positive integer or 'auto', got 'all'",
-  ],
-  ['workers', '4', RangeError, "Expected `workers` to be a positive integer or 'auto', got '4'"],
+  ['workers', 'all', TypeError, "Expected `workers` to be a positive integer or 'auto', got 'all'"],
+  ['workers', '4', TypeError, "Expected `workers` to be a positive integer or 'auto', got '4'"],
   ...integerOption('alignTo'),
   ['alignTo', '23', TypeError, "Expected `alignTo` to be a positive integer, got '23'"],
   ...integerOption('minChunkPoints'),

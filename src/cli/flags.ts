@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import type { PlanOptions } from '../answer/options.js';
+import { MAX_TIMEOUT_MS } from '../core/check.js';
 import { parseUserNumber } from '../core/numbers.js';
 import { GIB } from '../core/units.js';
-import type { CliIo } from './io.js';
 
 /** A bad flag or value: a one-line error, exit code 2. */
 export class UsageError extends Error {}
@@ -25,9 +24,11 @@ export interface Request {
 }
 
 /** A flag of the command: adding one is adding an entry to `FLAGS`. */
-interface Flag {
+export interface Flag {
   /** The value's name in the help, for a flag that takes a value. */
   value?: string;
+  /** What a flag that takes a value needs, for the error when it has none. */
+  needs?: string;
   /** A one-letter alias. */
   short?: string;
   /** Its help, one line or more. */
@@ -56,14 +57,16 @@ function budgetBytes(flag: string, text: string): number {
   const gib = parseUserNumber(text);
   if (gib === undefined || gib <= 0) throw usage(flag, 'a number above 0', text);
   const bytes = Math.floor(gib * GIB);
-  if (bytes < 1) throw usage(flag, `at least one byte (${1 / GIB})`, text);
+  if (bytes < 1) throw usage(flag, 'at least one byte', text);
   if (bytes > Number.MAX_SAFE_INTEGER) throw usage(flag, `below ${2 ** 53 / GIB}`, text);
   return bytes;
 }
 
-const FLAGS: Record<string, Flag> = {
+/** The command's flags, by name: the parser, the help and the errors follow from this table. */
+export const FLAGS: Record<string, Flag> = {
   points: {
     value: 'N',
+    needs: 'a number',
     help: 'number of data points (with --params): 100000000, 1e8, 100_000_000',
     set: (request, text) => {
       request.nPoints = count('points', text);
@@ -71,6 +74,7 @@ const FLAGS: Record<string, Flag> = {
   },
   params: {
     value: 'P',
+    needs: 'a number',
     help: 'number of fit parameters (with --points)',
     set: (request, text) => {
       request.nParams = count('params', text);
@@ -78,6 +82,7 @@ const FLAGS: Record<string, Flag> = {
   },
   fraction: {
     value: 'F',
+    needs: 'a number',
     help: 'fraction of memory to allow, clamped to [0.1, 0.9]\n(default: NLSQ_MEMORY_FRACTION, else 0.75)',
     set: (request, text) => {
       const fraction = parseUserNumber(text);
@@ -87,6 +92,7 @@ const FLAGS: Record<string, Flag> = {
   },
   basis: {
     value: 'B',
+    needs: "'total' or 'available'",
     help: "apply the fraction to 'total' (default) or 'available' memory",
     set: (request, text) => {
       if (text !== 'total' && text !== 'available') {
@@ -97,6 +103,7 @@ const FLAGS: Record<string, Flag> = {
   },
   'total-memory-gb': {
     value: 'G',
+    needs: 'a number of GB',
     help: 'use a known budget of G GB (GiB) instead of the detected memory',
     set: (request, text) => {
       request.options.totalMemoryBytes = budgetBytes('total-memory-gb', text);
@@ -104,6 +111,7 @@ const FLAGS: Record<string, Flag> = {
   },
   device: {
     value: 'N',
+    needs: 'the index of a GPU',
     help: 'decide for GPU N: a fraction of its memory (NLSQ_GPU_MEMORY_FRACTION,\nelse as --fraction); the report lists what nvidia-smi and rocm-smi show,\nand with --device systeminformation is asked too',
     set: (request, text) => {
       request.options.device = count('device', text);
@@ -117,6 +125,7 @@ const FLAGS: Record<string, Flag> = {
   },
   workers: {
     value: 'N',
+    needs: "a number or 'auto'",
     help: "processes or threads sharing this memory, or 'auto' (Slurm's tasks on\nthis node); implies --plan",
     set: (request, text) => {
       request.options.workers =
@@ -126,14 +135,34 @@ const FLAGS: Record<string, Flag> = {
   },
   align: {
     value: 'N',
+    needs: 'a number',
     help: 'chunk sizes are multiples of N (e.g. the number of angles); implies --plan',
     set: (request, text) => {
       request.options.alignTo = count('align', text, 1, 'a positive integer');
       request.plan = true;
     },
   },
+  'max-chunk': {
+    value: 'N',
+    needs: 'a number',
+    help: 'the most points a chunk or batch may hold; implies --plan',
+    set: (request, text) => {
+      request.options.maxChunkPoints = count('max-chunk', text, 1, 'a positive integer');
+      request.plan = true;
+    },
+  },
+  'min-chunk': {
+    value: 'N',
+    needs: 'a number',
+    help: 'chunks below this many points get a warning; implies --plan',
+    set: (request, text) => {
+      request.options.minChunkPoints = count('min-chunk', text, 1, 'a positive integer');
+      request.plan = true;
+    },
+  },
   key: {
     value: 'K',
+    needs: 'a model name',
     help: 'plan with the overhead learned for model K from measured peaks (recordFitPeak),\nonce 3 runs are recorded; implies --plan',
     set: (request, text) => {
       if (text === '') throw usage('key', 'a model name', text);
@@ -149,9 +178,12 @@ const FLAGS: Record<string, Flag> = {
   },
   interval: {
     value: 'MS',
+    needs: 'a number of milliseconds',
     help: 'how often --watch looks, in milliseconds (default 1000, at least 50)',
     set: (request, text) => {
-      request.intervalMs = count('interval', text, 50, 'an integer of at least 50');
+      const ms = count('interval', text, 50, 'an integer of at least 50');
+      if (ms > MAX_TIMEOUT_MS) throw usage('interval', `at most ${MAX_TIMEOUT_MS}`, text);
+      request.intervalMs = ms;
     },
   },
   json: {
@@ -211,84 +243,10 @@ terminal, unless NO_COLOR is set. Warnings are one line each on stderr.
 Examples:
   nlsq-memory --points 1e8 --params 53
   nlsq-memory --points 23e6 --params 53 --plan --align 23 --workers auto
+  nlsq-memory --points 23e6 --params 53 --key xpcs-laminar
   nlsq-memory --json --fraction 0.5
   nlsq-memory --points 5e7 --params 53 --device 0
   nlsq-memory --watch --json
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
 `;
-
-/**
- * Joins a value that starts with '-' to the flag before it (`--fraction -1` → `--fraction=-1`),
- * so that a negative number is taken as the value it is, and judged as such.
- */
-function attachValues(argv: readonly string[]): string[] {
-  const joined: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index] as string;
-    const next = argv[index + 1];
-    if (arg === '--') return [...joined, ...argv.slice(index)];
-    const name = arg.startsWith('--') ? arg.slice(2) : '';
-    const takesValue = Object.hasOwn(FLAGS, name) && FLAGS[name]?.value !== undefined;
-    if (takesValue && next?.startsWith('-') === true) {
-      joined.push(`${arg}=${next}`);
-      index += 1;
-    } else {
-      joined.push(arg);
-    }
-  }
-  return joined;
-}
-
-/** Reads the flags into a request, or throws a {@link UsageError}. */
-export function parse(
-  argv: readonly string[],
-  { env, fsRoot = '/', probes, deviceProbes }: CliIo,
-): Request {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: attachValues(argv),
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(
-        Object.entries(FLAGS).map(([name, flag]) => [
-          name,
-          {
-            type: flag.value === undefined ? ('boolean' as const) : ('string' as const),
-            ...(flag.short === undefined ? {} : { short: flag.short }),
-          },
-        ]),
-      ),
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
-  const request: Request = {
-    help: false,
-    version: false,
-    json: false,
-    plan: false,
-    watch: false,
-    options: {
-      env,
-      fsRoot,
-      ...(probes === undefined ? {} : { probes }),
-      ...(deviceProbes === undefined ? {} : { deviceProbes }),
-    },
-  };
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    const value = values[name];
-    if (value !== undefined) flag.set(request, typeof value === 'string' ? value : '');
-  }
-  if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
-    throw new UsageError('--points and --params go together');
-  }
-  if (request.plan && request.nPoints === undefined) {
-    throw new UsageError('--plan, --workers, --align and --key need --points and --params');
-  }
-  if (request.intervalMs !== undefined && !request.watch) {
-    throw new UsageError('--interval goes with --watch');
-  }
-  return request;
-}

@@ -9,8 +9,10 @@ import { killAll } from '../core/children.js';
 import { pick } from '../core/options.js';
 import { type DeviceProbes, detectDeviceMemory } from '../detect/devices.js';
 import { detectMemory } from '../detect/memoryDetect.js';
-import { HELP, parse, type Request, UsageError } from './flags.js';
+import { forCommand } from './errors.js';
+import { HELP, type Request, UsageError } from './flags.js';
 import { type CliIo, supportsColor } from './io.js';
+import { parse } from './parse.js';
 import { type Shown, text } from './render.js';
 import { watchChanges } from './watch.js';
 
@@ -69,9 +71,17 @@ async function respond(request: Request, io: CliIo): Promise<void> {
     }
   }
   if (!request.json) io.stdout(text(shown, io.color === true));
-  else if (request.watch) io.stdout(`${JSON.stringify(shown)}\n`);
-  else io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
+  else io.stdout(`${JSON.stringify(asJson(shown), null, request.watch ? undefined : 2)}\n`);
   if (request.watch) await watchChanges(request, io, shown.plan);
+}
+
+/**
+ * The report as JSON, in one order whatever is asked: `memory`, `devices`, `threshold`, then
+ * with `--points` the `decision`, with `--plan` the `plan` (without the decision, given once).
+ */
+function asJson({ memory, devices, threshold, decision, plan }: Shown): object {
+  const { decision: _, ...sized } = plan ?? {};
+  return { memory, devices, threshold, decision, plan: plan === undefined ? undefined : sized };
 }
 
 /** Whether `error` says the reader of a pipe went away (`… | head`). */
@@ -86,14 +96,16 @@ function isClosedPipe(error: unknown): boolean {
  * for `--watch`.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let request: Request | undefined;
   try {
-    await respond(parse(argv, io), io);
+    request = parse(argv, io);
+    await respond(request, io);
     return 0;
   } catch (error) {
     if (isClosedPipe(error)) return 0;
     const usage = error instanceof UsageError;
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`nlsq-memory: ${message}${usage ? ' (see --help)' : ''}\n`);
+    io.stderr(`nlsq-memory: ${forCommand(message, request)}${usage ? ' (see --help)' : ''}\n`);
     // The API's TypeError and RangeError name a value given on the command line.
     return usage || error instanceof RangeError || error instanceof TypeError ? 2 : 1;
   }

@@ -80,14 +80,17 @@ export function text(
   if (decision !== undefined) {
     rows.push(['Strategy', paint(STRATEGY_COLORS[decision.strategy], decision.strategy)]);
     rows.push(['Reason', decision.reason]);
-    rows.push(['Max in memory', `${grouped(decision.maxInMemoryPoints)} points`]);
+    rows.push([
+      'Max in memory',
+      `${grouped(decision.maxInMemoryPoints)} points: the most a standard fit holds within the threshold`,
+    ]);
   }
   if (plan !== undefined) {
     rows.push(['Workers', String(plan.workers)]);
     rows.push(['Budget/worker', gb(plan.thresholdBytes)]);
     rows.push([
       'Chunk',
-      `${grouped(plan.chunkPoints)} points, Jacobian ${gb(plan.chunkJacobianBytes)}`,
+      `${grouped(plan.chunkPoints)} points, Jacobian ${gb(plan.chunkJacobianBytes)}: why, see Plan`,
     ]);
     rows.push(['Chunks', grouped(plan.chunkCount)]);
     rows.push(['Plan', plan.reason]);

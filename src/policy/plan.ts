@@ -45,7 +45,7 @@ export const PLAN_FIELDS: Schema = {
   workers: (name, value) => {
     if (value === 'auto') return;
     if (typeof value === 'string') {
-      throw expected(RangeError, name, "a positive integer or 'auto'", value);
+      throw expected(TypeError, name, "a positive integer or 'auto'", value);
     }
     assertPositiveInteger(name, value, " or 'auto'");
   },

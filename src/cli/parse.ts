@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { FLAGS, type Request, UsageError } from './flags.js';
+import type { CliIo } from './io.js';
+
+/** The flag an argument names (`--points`, `--points=5`, `-h`), or `undefined`. */
+function flagOf(arg: string): string | undefined {
+  if (arg.startsWith('--')) {
+    const name = arg.slice(2).split('=', 1)[0] ?? '';
+    return Object.hasOwn(FLAGS, name) ? name : undefined;
+  }
+  if (/^-[a-z]$/.test(arg)) {
+    return Object.entries(FLAGS).find(([, flag]) => `-${flag.short}` === arg)?.[0];
+  }
+  return undefined;
+}
+
+/**
+ * Joins a value that starts with '-' to the flag before it (`--fraction -1` → `--fraction=-1`),
+ * so that a negative number is taken as the value it is, and judged as such; a flag that takes
+ * a value and is followed by another flag, or by nothing, is an error that says what it needs;
+ * a flag given twice is an error.
+ */
+function attachValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  const seen = new Set<string>();
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    if (arg === '--') return [...joined, ...argv.slice(index)];
+    const name = flagOf(arg);
+    if (name !== undefined) {
+      if (seen.has(name)) throw new UsageError(`--${name} is given twice: give it once`);
+      seen.add(name);
+    }
+    const flag = name === undefined ? undefined : FLAGS[name];
+    if (flag?.value === undefined || arg.includes('=')) {
+      joined.push(arg);
+      continue;
+    }
+    const next = argv[index + 1];
+    if (next === undefined || flagOf(next) !== undefined) {
+      throw new UsageError(`--${name} needs ${flag.needs ?? 'a value'}`);
+    }
+    joined.push(next.startsWith('-') ? `${arg}=${next}` : arg);
+    if (next.startsWith('-')) index += 1;
+  }
+  return joined;
+}
+
+/** Whether `argv` asks for `flag` (or its short alias) before any `--`. */
+function asks(argv: readonly string[], flag: string): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((arg) => flagOf(arg) === flag);
+}
+
+/** Reads the flags into a request, or throws a {@link UsageError}. `--version`, then `--help`, win. */
+export function parse(
+  argv: readonly string[],
+  { env, fsRoot = '/', probes, deviceProbes }: CliIo,
+): Request {
+  const request: Request = {
+    help: asks(argv, 'help'),
+    version: asks(argv, 'version'),
+    json: false,
+    plan: false,
+    watch: false,
+    options: {
+      env,
+      fsRoot,
+      ...(probes === undefined ? {} : { probes }),
+      ...(deviceProbes === undefined ? {} : { deviceProbes }),
+    },
+  };
+  if (request.help || request.version) return request;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: attachValues(argv),
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([name, flag]) => [
+          name,
+          {
+            type: flag.value === undefined ? ('boolean' as const) : ('string' as const),
+            ...(flag.short === undefined ? {} : { short: flag.short }),
+          },
+        ]),
+      ),
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const value = values[name];
+    if (value !== undefined) flag.set(request, typeof value === 'string' ? value : '');
+  }
+  if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
+    throw new UsageError('--points and --params go together');
+  }
+  if (request.plan && request.nPoints === undefined) {
+    throw new UsageError(
+      '--plan, --workers, --align, --max-chunk, --min-chunk and --key need --points and --params',
+    );
+  }
+  if (request.intervalMs !== undefined && !request.watch) {
+    throw new UsageError('--interval goes with --watch');
+  }
+  return request;
+}
