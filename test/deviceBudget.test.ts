@@ -38,7 +38,7 @@ const H100_MIB = 81559;
 
 /** One nvidia-smi line: index, UUID, name, total and free MiB. */
 function gpuLine(index: number, free: number | string = 80435, total = H100_MIB): string {
-  return `${index}, GPU-${index}0000000-0000-4000-8000-000000000000, ${H100}, ${total}, ${free}`;
+  return `${index}, GPU-${index}0000000-0000-4000-8000-000000000000, ${H100}, ${total}, ${free}, Disabled`;
 }
 
 /** A PATH holding only an nvidia-smi that prints `lines` and counts its runs in `<bin>/runs`. */
@@ -573,6 +573,7 @@ describe('with a device list already read (`devices`)', () => {
       vendor: 'nvidia' as const,
       totalBytes: 24 * GIB,
       freeBytes: 12 * GIB,
+      unifiedMemory: false,
       source: 'systeminformation' as const,
     },
   ];

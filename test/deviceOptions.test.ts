@@ -7,7 +7,7 @@ const bin = makeBin();
 const counter = join(bin, 'runs');
 writeScript(
   join(bin, 'nvidia-smi'),
-  `echo run >> '${counter}'\necho "0, GPU-5d3c0f6a, NVIDIA H100 80GB HBM3, 81559, 80435"`,
+  `echo run >> '${counter}'\necho "0, GPU-5d3c0f6a, NVIDIA H100 80GB HBM3, 81559, 80435, Disabled"`,
 );
 const env = { PATH: bin };
 
@@ -82,7 +82,11 @@ describe('on this machine', () => {
     expect(Array.isArray(devices)).toBe(true);
     devices.forEach((device, position) => {
       expect(device.index).toBeGreaterThanOrEqual(position);
-      expect(Number.isSafeInteger(device.totalBytes) && device.totalBytes > 0).toBe(true);
+      expect(
+        device.unifiedMemory
+          ? device.totalBytes === null
+          : Number.isSafeInteger(device.totalBytes) && (device.totalBytes ?? 0) > 0,
+      ).toBe(true);
       expect(device.freeBytes === null || Number.isFinite(device.freeBytes)).toBe(true);
       expect(['nvidia-smi', 'rocm-smi', 'systeminformation']).toContain(device.source);
     });

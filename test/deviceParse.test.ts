@@ -34,6 +34,8 @@ describe('nvidia-smi output', () => {
         vendor: 'nvidia',
         totalBytes: 81559 * MIB,
         freeBytes: 80435 * MIB,
+        unifiedMemory: false,
+        migEnabled: false,
       },
     ]);
   });
@@ -289,9 +291,9 @@ describe('CUDA_VISIBLE_DEVICES', () => {
     expect(visible({ HIP_VISIBLE_DEVICES: '', ROCR_VISIBLE_DEVICES: '' })).toHaveLength(8);
   });
 
-  it('leaves out a device whose total is unknown, without reusing its number', () => {
+  it('leaves out a device whose total is unreadable, without reusing its number', () => {
     const devices =
-      parseNvidiaSmi('0, GPU-a, A100, [N/A], [N/A]\n1, GPU-b, A100, 40960, 100') ?? [];
+      parseNvidiaSmi('0, GPU-a, A100, [Unknown Error], [N/A]\n1, GPU-b, A100, 40960, 100') ?? [];
     expect(
       visibleDevices(devices, 'nvidia-smi', {}).map(({ index, uuid }) => [index, uuid]),
     ).toEqual([[1, 'GPU-b']]);

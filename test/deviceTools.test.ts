@@ -49,7 +49,7 @@ describe('nvidia-smi', () => {
     const bin = makeBin();
     writeScript(
       join(bin, 'nvidia-smi'),
-      `echo "$@" > '${bin}/args'\necho "0, ${UUID0}, ${H100}, 81559, 80435"`,
+      `echo "$@" > '${bin}/args'\necho "0, ${UUID0}, ${H100}, 81559, 80435, Disabled"`,
     );
     const probes = graphicsProbes();
     expect(await detectDeviceMemory({ env: { PATH: bin }, probes })).toEqual([
@@ -60,11 +60,12 @@ describe('nvidia-smi', () => {
         vendor: 'nvidia',
         totalBytes: 81559 * MIB,
         freeBytes: 80435 * MIB,
+        unifiedMemory: false,
         source: 'nvidia-smi',
       },
     ]);
     expect(readFileSync(join(bin, 'args'), 'utf8')).toBe(
-      '--query-gpu=index,uuid,name,memory.total,memory.free --format=csv,noheader,nounits\n',
+      '--query-gpu=index,uuid,name,memory.total,memory.free,mig.mode.current --format=csv,noheader,nounits\n',
     );
     expect(probes.calls.graphics).toBe(0);
   });
@@ -72,7 +73,8 @@ describe('nvidia-smi', () => {
   posix('reports eight GPUs', async () => {
     const lines = Array.from(
       { length: 8 },
-      (_, i) => `${i}, GPU-${i}0000000-0000-0000-0000-000000000000, ${H100}, 81559, ${80000 + i}`,
+      (_, i) =>
+        `${i}, GPU-${i}0000000-0000-0000-0000-000000000000, ${H100}, 81559, ${80000 + i}, Disabled`,
     );
     const devices = await detectDeviceMemory({
       env: { PATH: makeBin({ 'nvidia-smi': printing(lines) }) },
@@ -83,15 +85,15 @@ describe('nvidia-smi', () => {
     );
   });
 
-  posix('gives null, never NaN, for [N/A] fields of MIG devices', async () => {
+  posix('gives null, never NaN, for [N/A] and unreadable fields', async () => {
     const bin = makeBin({
       'nvidia-smi': printing([
-        `0, ${UUID0}, NVIDIA A100-SXM4-40GB, 40960, [N/A]`,
-        `1, [N/A], NVIDIA A100-SXM4-40GB, [N/A], [N/A]`,
+        `0, ${UUID0}, NVIDIA A100-SXM4-40GB, 40960, [N/A], Disabled`,
+        `1, [N/A], NVIDIA A100-SXM4-40GB, [Unknown Error], [N/A], Disabled`,
       ]),
     });
     const devices = await detectDeviceMemory({ env: { PATH: bin }, probes: graphicsProbes() });
-    // Device 1's total is unknown: it is left out, and device 0 keeps its number.
+    // Device 1's total is unreadable: it is left out, and device 0 keeps its number.
     expect(devices).toEqual([
       {
         index: 0,
@@ -100,6 +102,7 @@ describe('nvidia-smi', () => {
         vendor: 'nvidia',
         totalBytes: 40960 * MIB,
         freeBytes: null,
+        unifiedMemory: false,
         source: 'nvidia-smi',
       },
     ]);
@@ -110,7 +113,13 @@ describe('nvidia-smi', () => {
     const counter = join(bin, 'runs');
     writeScript(
       join(bin, 'nvidia-smi'),
-      printing([`0, ${UUID0}, ${H100}, 81559, 100`, `1, ${UUID1}, ${H100}, 81559, 200`], counter),
+      printing(
+        [
+          `0, ${UUID0}, ${H100}, 81559, 100, Disabled`,
+          `1, ${UUID1}, ${H100}, 81559, 200, Disabled`,
+        ],
+        counter,
+      ),
     );
     const probes = graphicsProbes();
     const uuids = async (visible: string | undefined) =>
@@ -153,6 +162,7 @@ describe('nvidia-smi', () => {
         vendor: 'nvidia',
         totalBytes: 15360 * MIB,
         freeBytes: null,
+        unifiedMemory: false,
         source: 'systeminformation',
       },
     ]);
@@ -204,6 +214,7 @@ describe('rocm-smi', () => {
         vendor: 'amd',
         totalBytes: 68702699520,
         freeBytes: 68702699520 - 10485760,
+        unifiedMemory: false,
         source: 'rocm-smi',
       },
     ]);
@@ -261,14 +272,17 @@ describe('no tool at all', () => {
     'skips files that are not executable, folders, and relative or empty PATH entries',
     async () => {
       const bin = makeBin({ 'rocm-smi': printing([ROCM_JSON]) });
-      writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\necho "0, ${UUID0}, ${H100}, 1, 1"\n`);
+      writeFileSync(
+        join(bin, 'nvidia-smi'),
+        `#!/bin/sh\necho "0, ${UUID0}, ${H100}, 1, 1, Disabled"\n`,
+      );
       const folders = makeBin();
       mkdirSync(join(folders, 'nvidia-smi'));
       // A relative entry would be searched from the working directory: it is never searched.
       const scratch = fileURLToPath(new URL('./.tmp/', import.meta.url));
       mkdirSync(scratch, { recursive: true });
       const here = mkdtempSync(join(scratch, 'bin-'));
-      writeScript(join(here, 'nvidia-smi'), printing([`0, ${UUID0}, ${H100}, 1, 1`]));
+      writeScript(join(here, 'nvidia-smi'), printing([`0, ${UUID0}, ${H100}, 1, 1, Disabled`]));
       const devices = await detectDeviceMemory({
         env: { PATH: ['', relative(process.cwd(), here), folders, bin].join(':') },
         probes: graphicsProbes(),
@@ -319,7 +333,7 @@ describe('a tool that hangs', () => {
     // nvidia-smi answers once rocm-smi has started its child.
     writeScript(
       join(bin, 'nvidia-smi'),
-      `while [ ! -s '${pidFile}' ]; do sleep 0.02; done\necho "0, ${UUID0}, ${H100}, 81559, 1"`,
+      `while [ ! -s '${pidFile}' ]; do sleep 0.02; done\necho "0, ${UUID0}, ${H100}, 81559, 1, Disabled"`,
     );
     const started = performance.now();
     const devices = await detectDeviceMemory({
@@ -384,7 +398,7 @@ describe('the cache', () => {
     const counter = join(bin, 'runs');
     writeScript(
       join(bin, 'nvidia-smi'),
-      `echo run >> '${counter}'\nsleep 0.2\necho "0, ${UUID0}, ${H100}, 81559, 80435"`,
+      `echo run >> '${counter}'\nsleep 0.2\necho "0, ${UUID0}, ${H100}, 81559, 80435, Disabled"`,
     );
     const probes = graphicsProbes();
     const results = await Promise.all(
@@ -401,7 +415,7 @@ describe('the cache', () => {
     const counter = join(bin, 'runs');
     const free = join(bin, 'free');
     const tool = join(bin, 'nvidia-smi');
-    const answering = `echo run >> '${counter}'\necho "0, ${UUID0}, ${H100}, 81559, $(cat '${free}')"`;
+    const answering = `echo run >> '${counter}'\necho "0, ${UUID0}, ${H100}, 81559, $(cat '${free}'), Disabled"`;
     writeScript(tool, answering);
     writeFileSync(free, '80000');
     const probes = graphicsProbes();
@@ -447,7 +461,7 @@ describe('the cache', () => {
     expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toEqual([]);
     expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toEqual([]);
     expect(failing.calls.graphics).toBe(1);
-    writeScript(join(bin, 'nvidia-smi'), printing([`0, ${UUID0}, ${H100}, 81559, 1`]));
+    writeScript(join(bin, 'nvidia-smi'), printing([`0, ${UUID0}, ${H100}, 81559, 1, Disabled`]));
     vi.advanceTimersByTime(1000);
     expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toHaveLength(1);
 
@@ -480,7 +494,7 @@ describe('import', () => {
     const runs = { 'nvidia-smi': join(bin, 'nvidia-runs'), 'rocm-smi': join(bin, 'rocm-runs') };
     writeScript(
       join(bin, 'nvidia-smi'),
-      printing([`0, ${UUID0}, ${H100}, 1, 1`], runs['nvidia-smi']),
+      printing([`0, ${UUID0}, ${H100}, 1, 1, Disabled`], runs['nvidia-smi']),
     );
     writeScript(join(bin, 'rocm-smi'), printing([ROCM_JSON], runs['rocm-smi']));
     const dist = new URL('../dist/index.js', import.meta.url).href;

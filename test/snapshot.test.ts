@@ -126,7 +126,7 @@ describe('answers from a report', () => {
     const counter = join(bin, 'runs');
     writeScript(
       join(bin, 'nvidia-smi'),
-      `echo run >> '${counter}'\necho "0, GPU-1, T4, 15360, 15000"`,
+      `echo run >> '${counter}'\necho "0, GPU-1, T4, 15360, 15000, [N/A]"`,
     );
     const devices = [
       {
@@ -136,6 +136,7 @@ describe('answers from a report', () => {
         vendor: 'nvidia' as const,
         totalBytes: 16 * GIB,
         freeBytes: 8 * GIB,
+        unifiedMemory: false,
         source: 'nvidia-smi' as const,
       },
     ];

@@ -1,3 +1,4 @@
+import type { DeviceMemory, MemoryReport } from '../core/types.js';
 import { detectDeviceMemory } from '../detect/devices.js';
 import { detectMemory, detectMemorySync } from '../detect/memoryDetect.js';
 import { findDevice } from '../policy/device.js';
@@ -5,6 +6,7 @@ import {
   type AdaptiveThreshold,
   type Fraction,
   resolveFraction,
+  type ThresholdBasis,
   thresholdFromDevice,
   thresholdFromReport,
   thresholdOf,
@@ -14,9 +16,11 @@ import { detectOptionsOf, deviceOptionsOf, type ThresholdOptions } from './optio
 /** The fraction, the basis, and the threshold when no detection is needed. */
 interface Start {
   fraction: Fraction;
-  basis: 'total' | 'available';
+  basis: ThresholdBasis;
   /** The threshold of a given budget, report or device list; `undefined` when detection is needed. */
   known: AdaptiveThreshold | undefined;
+  /** A GPU found in `devices` that shares the host's memory, whose report is still to be detected. */
+  unified: DeviceMemory | undefined;
 }
 
 /** What can be told before any detection, from options already checked. */
@@ -29,17 +33,20 @@ function start(options: ThresholdOptions): Start {
   );
   const basis = options.basis ?? 'total';
   let known: AdaptiveThreshold | undefined;
+  let unified: DeviceMemory | undefined;
   if (options.totalMemoryBytes != null) {
     // A known budget is a total: what is available of it is not known.
     known = thresholdOf(options.totalMemoryBytes, fraction, 'override', null, 'total');
   } else if (device !== undefined) {
-    if (options.devices != null) {
-      known = thresholdFromDevice(findDevice(options.devices, device), fraction, basis);
+    const gpu = options.devices == null ? undefined : findDevice(options.devices, device);
+    if (gpu?.unifiedMemory === true && options.report == null) unified = gpu;
+    else if (gpu !== undefined) {
+      known = thresholdFromDevice(gpu, fraction, basis, options.report ?? null);
     }
   } else if (options.report != null) {
     known = thresholdFromReport(options.report, fraction, basis);
   }
-  return { fraction, basis, known };
+  return { fraction, basis, known, unified };
 }
 
 /**
@@ -47,8 +54,12 @@ function start(options: ThresholdOptions): Start {
  * the asynchronous function to name where a GPU would have to be detected (never synchronous).
  */
 export function thresholdSync(options: ThresholdOptions, name: string): AdaptiveThreshold {
-  const { fraction, basis, known } = start(options);
+  const { fraction, basis, known, unified } = start(options);
   if (known !== undefined) return known;
+  if (unified !== undefined) {
+    const report = detectMemorySync(detectOptionsOf(options));
+    return thresholdFromDevice(unified, fraction, basis, report);
+  }
   if (options.device != null) {
     throw new TypeError(
       `Expected \`device\` not to be given to ${name}Sync without \`devices\`: a GPU's memory is read by running tools, asynchronously. Use ${name}, or give \`devices\` or \`totalMemoryBytes\``,
@@ -59,11 +70,14 @@ export function thresholdSync(options: ThresholdOptions, name: string): Adaptive
 
 /** The threshold for checked options, detecting what they do not give. */
 export async function thresholdAsync(options: ThresholdOptions): Promise<AdaptiveThreshold> {
-  const { fraction, basis, known } = start(options);
+  const { fraction, basis, known, unified } = start(options);
   if (known !== undefined) return known;
+  const host = (): Promise<MemoryReport | null> => detectMemory(detectOptionsOf(options));
+  if (unified !== undefined) return thresholdFromDevice(unified, fraction, basis, await host());
   if (options.device != null) {
-    const devices = await detectDeviceMemory(deviceOptionsOf(options));
-    return thresholdFromDevice(findDevice(devices, options.device), fraction, basis);
+    const gpu = findDevice(await detectDeviceMemory(deviceOptionsOf(options)), options.device);
+    const report = gpu.unifiedMemory ? (options.report ?? (await host())) : null;
+    return thresholdFromDevice(gpu, fraction, basis, report);
   }
-  return thresholdFromReport(await detectMemory(detectOptionsOf(options)), fraction, basis);
+  return thresholdFromReport(await host(), fraction, basis);
 }

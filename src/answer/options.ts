@@ -1,4 +1,5 @@
 import {
+  assertBoolean,
   assertCount,
   assertFinite,
   assertObject,
@@ -22,8 +23,9 @@ import { type CalibrationOptions, checkCalibration } from './calibrate.js';
 
 /**
  * Options of the threshold functions. `null`, for any of them, means "not given". With `device`,
- * the budget is that GPU's memory: host RAM is not read, and `fsRoot`, `timeoutMs` and `probes`
- * are checked but unused; `env`, `ttlMs` and `refresh` serve the GPU's detection.
+ * the budget is that GPU's memory: host RAM is not read (unless the GPU shares it), and `fsRoot`,
+ * `timeoutMs` and `probes` are checked but unused; `env`, `ttlMs` and `refresh` serve the GPU's
+ * detection.
  */
 export interface ThresholdOptions extends DetectOptions {
   /**
@@ -42,8 +44,9 @@ export interface ThresholdOptions extends DetectOptions {
   report?: MemoryReport | null;
   /**
    * The `index` of a GPU among those of {@link detectDeviceMemory}: the budget is its memory
-   * (`totalBytes`, or `freeBytes` with `basis: 'available'`) instead of host RAM. Synchronous
-   * functions take it with `devices` (or `totalMemoryBytes`). Default: none (host RAM).
+   * (`totalBytes`, or `freeBytes` with `basis: 'available'`) instead of host RAM; for a GPU with
+   * `unifiedMemory`, the host's (`report`, or detected). Synchronous functions take it with
+   * `devices` (or `totalMemoryBytes`). Default: none (host RAM).
    */
   device?: number | null;
   /** With `device`, a list from {@link detectDeviceMemory}: the GPU is found there, and nothing is detected. Default: detect now. */
@@ -93,9 +96,15 @@ function checkReport(name: string, value: unknown): void {
 function checkDevices(name: string, value: unknown): void {
   if (!Array.isArray(value)) throw expected(TypeError, name, 'an array of devices', value);
   for (const [position, device] of value.entries()) {
-    assertObject(`${name}[${position}]`, device);
-    assertCount(`${name}[${position}].index`, device.index);
-    assertCount(`${name}[${position}].totalBytes`, device.totalBytes);
+    const at = `${name}[${position}]`;
+    assertObject(at, device);
+    assertCount(`${at}.index`, device.index);
+    if (device.unifiedMemory !== undefined)
+      assertBoolean(`${at}.unifiedMemory`, device.unifiedMemory);
+    // A GPU that shares the host's memory has no total of its own.
+    if (device.unifiedMemory !== true || device.totalBytes !== null) {
+      assertCount(`${at}.totalBytes`, device.totalBytes);
+    }
   }
 }
 

@@ -63,10 +63,8 @@ export function text(
   if (devices.length === 0) rows.push(['GPUs', 'none']);
   for (const device of devices) {
     const free = device.freeBytes === null ? '' : `, ${gb(device.freeBytes)} free`;
-    rows.push([
-      `GPU ${device.index}`,
-      `${device.name}: ${gb(device.totalBytes)}${free} (${device.source})`,
-    ]);
+    const total = device.totalBytes === null ? 'unified memory' : gb(device.totalBytes);
+    rows.push([`GPU ${device.index}`, `${device.name}: ${total}${free} (${device.source})`]);
   }
   const basis = info.detectionMethod === 'override' ? 'given' : info.basis;
   const of =

@@ -14,7 +14,9 @@ export type WarningCode =
   | 'NLSQ_MEMORY_WORKERS_GUESSED'
   | 'NLSQ_MEMORY_HEAP_ABOVE_LIMIT'
   | 'NLSQ_MEMORY_CALIBRATION_INVALID'
-  | 'NLSQ_MEMORY_CALIBRATION_SKIPPED';
+  | 'NLSQ_MEMORY_CALIBRATION_SKIPPED'
+  | 'NLSQ_MEMORY_DEVICE_UNIFIED'
+  | 'NLSQ_MEMORY_DEVICE_MIG_UNKNOWN';
 
 // Kept on the global object: the files loaded on first use (dist/*.js) and the library share
 // one record, so that a code is emitted once per process, whichever file emits it.

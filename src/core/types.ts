@@ -34,19 +34,22 @@ export type DeviceSource = 'nvidia-smi' | 'rocm-smi' | 'systeminformation';
 export interface DeviceMemory {
   /**
    * The device's number among the visible devices, from 0: the number CUDA or HIP gives it (for
-   * NVIDIA, in nvidia-smi's PCI bus order, as with `CUDA_DEVICE_ORDER=PCI_BUS_ID`).
+   * NVIDIA, in nvidia-smi's PCI bus order, as with `CUDA_DEVICE_ORDER=PCI_BUS_ID`; MIG instances
+   * as `nvidia-smi -L` lists them).
    */
   index: number;
-  /** The device's UUID (`GPU-…`), from nvidia-smi only; otherwise `null`. */
+  /** The device's UUID (`GPU-…`, `MIG-…` for a MIG instance), from nvidia-smi only; otherwise `null`. */
   uuid: string | null;
-  /** The product name (`NVIDIA H100 80GB HBM3`), or rocm-smi's card name (`card0`). */
+  /** The product name (`NVIDIA H100 80GB HBM3`, `… MIG 3g.40gb`), or rocm-smi's card name (`card0`). */
   name: string;
   /** Who made it. */
   vendor: DeviceVendor;
-  /** Its memory, in bytes. */
-  totalBytes: number;
-  /** Its memory not in use now, in bytes; `null` where unknown (MIG, some drivers). */
+  /** Its memory, in bytes; `null` for a GPU that shares the host's memory (`unifiedMemory`). */
+  totalBytes: number | null;
+  /** Its memory not in use now, in bytes; `null` where unknown (some drivers, unified memory). */
   freeBytes: number | null;
+  /** Whether it allocates from the host's memory (GB10, Jetson): then its budget is the host's. */
+  unifiedMemory: boolean;
   /** The source that reported it. */
   source: DeviceSource;
 }

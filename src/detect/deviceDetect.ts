@@ -5,13 +5,13 @@ import { TIMED_OUT, within } from '../core/deadline.js';
 import { logger } from '../core/diagnostics.js';
 import type { DeviceMemory, DeviceSource } from '../core/types.js';
 import { type GraphicsInformationLike, parseGraphics } from '../sources/gpu/graphics.js';
-import { NVIDIA_SMI_ARGS, parseNvidiaSmi } from '../sources/gpu/nvidiaSmi.js';
 import type { RawDevice } from '../sources/gpu/rawDevice.js';
 import { parseRocmSmi, ROCM_SMI_ARGS } from '../sources/gpu/rocmSmi.js';
-import { envValue, findExecutable, runTool } from '../sources/gpu/tools.js';
+import { envValue, findExecutable, runUntil } from '../sources/gpu/tools.js';
 import type { Env } from '../sources/slurm.js';
 import { loadSystemInformation } from '../sources/systemInformation.js';
 import type { DeviceOptions, DeviceProbes } from './deviceOptions.js';
+import { queryNvidia } from './nvidiaDetect.js';
 import { visibleDevices } from './visibility.js';
 
 interface Resolved {
@@ -45,6 +45,20 @@ const HUNG: Attempt = { devices: undefined, timedOut: true };
 const importSystemInformation = (): Promise<GraphicsInformationLike> =>
   loadSystemInformation<GraphicsInformationLike>('graphics');
 
+/** rocm-smi (`file`) until `deadline` or `cancel`: its devices, `undefined`, or TIMED_OUT. */
+async function queryRocm(
+  file: string,
+  env: Env,
+  deadline: number,
+  cancel?: AbortSignal,
+): Promise<RawDevice[] | undefined | typeof TIMED_OUT> {
+  const result = await runUntil(file, ROCM_SMI_ARGS, env, deadline, cancel);
+  if (result === TIMED_OUT) return TIMED_OUT;
+  if (result.status === 'ok') return parseRocmSmi(result.stdout);
+  log('rocm-smi: %s (%s)', result.status, result.detail);
+  return undefined;
+}
+
 /** Finds and runs nvidia-smi or rocm-smi from `env`'s PATH until `deadline`. Never rejects. */
 async function queryTool(
   tool: 'nvidia-smi' | 'rocm-smi',
@@ -64,20 +78,16 @@ async function queryTool(
     log('%s: not found on PATH', tool);
     return NOTHING;
   }
-  const args = tool === 'nvidia-smi' ? NVIDIA_SMI_ARGS : ROCM_SMI_ARGS;
-  const result = await within((signal) => runTool(file, args, env, signal), remaining(), cancel);
+  const devices =
+    tool === 'nvidia-smi'
+      ? await queryNvidia(file, env, deadline)
+      : await queryRocm(file, env, deadline, cancel);
   const elapsed = (performance.now() - started).toFixed(2);
-  if (result === TIMED_OUT) {
+  if (devices === TIMED_OUT) {
     log('%s: stopped after %s ms', tool, elapsed);
     return cancel?.aborted === true ? NOTHING : HUNG;
   }
-  if (result.status !== 'ok') {
-    log('%s: %s (%s) after %s ms', tool, result.status, result.detail, elapsed);
-    return NOTHING;
-  }
-  const devices = (tool === 'nvidia-smi' ? parseNvidiaSmi : parseRocmSmi)(result.stdout);
-  if (devices === undefined)
-    log('%s: no device in its output %o', tool, result.stdout.slice(0, 200));
+  if (devices === undefined) log('%s: no device after %s ms', tool, elapsed);
   else log('%s: %d devices in %s ms', tool, devices.length, elapsed);
   return { devices, timedOut: false };
 }

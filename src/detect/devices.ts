@@ -8,9 +8,12 @@ export type { DeviceOptions, DeviceProbes } from './deviceOptions.js';
 
 /**
  * Detects the memory of the GPUs this process can use: `nvidia-smi`, then `rocm-smi`, then
- * systeminformation's `graphics()`. Only devices made visible by `CUDA_VISIBLE_DEVICES` (NVIDIA)
- * and `ROCR_VISIBLE_DEVICES` / `HIP_VISIBLE_DEVICES` (AMD) are listed, numbered as the runtime
- * numbers them.
+ * systeminformation's `graphics()`. A GPU in MIG mode is listed as its instances, each with its
+ * own memory (`nvidia-smi -L`, then `nvidia-smi -q -x`); a GPU that shares the host's memory with
+ * `totalBytes: null` and `unifiedMemory: true`. Only devices made visible by
+ * `CUDA_VISIBLE_DEVICES` (NVIDIA; MIG UUIDs too) and, as HIP applies them,
+ * `ROCR_VISIBLE_DEVICES`, then `HIP_VISIBLE_DEVICES` or `CUDA_VISIBLE_DEVICES` (AMD) are listed,
+ * numbered as the runtime numbers them.
  *
  * The tools are looked up on the `PATH` of `env` and run asynchronously, lookup included, within
  * `timeoutMs`; a missing tool, a non-zero exit or output without a device moves on to the next
@@ -27,7 +30,7 @@ export type { DeviceOptions, DeviceProbes } from './deviceOptions.js';
  * @example
  * ```ts
  * const gpus = await detectDeviceMemory();
- * gpus[0]?.totalBytes; // 85520809984 on an H100 80GB; undefined without a GPU
+ * gpus[0]?.totalBytes; // 85520809984 on an H100 80GB, 42144366592 on a 3g.40gb MIG slice
  * const hidden = await detectDeviceMemory({ env: { ...process.env, CUDA_VISIBLE_DEVICES: '' } });
  * ```
  */

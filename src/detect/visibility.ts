@@ -6,20 +6,47 @@ import type { Env } from '../sources/slurm.js';
 
 const log = logger('device');
 
-function pick(devices: readonly RawDevice[], entry: string): RawDevice | undefined {
-  if (/^\d+$/.test(entry)) return devices.find((device) => device.ordinal === Number(entry));
-  if (/^GPU-./i.test(entry)) {
-    const prefix = entry.toLowerCase();
-    const matches = devices.filter((device) => device.uuid?.toLowerCase().startsWith(prefix));
-    return matches.length === 1 ? matches[0] : undefined;
-  }
-  return undefined;
+/** The UUID of the whole GPU a device is or sits on (a MIG instance's parent). */
+const gpuUuid = (device: RawDevice): string =>
+  (device.mig?.parent ?? device.uuid ?? '').toLowerCase();
+
+/** The devices whose `key` starts with `prefix`, when they all share one `key`: a unique prefix. */
+function byPrefix(
+  devices: readonly RawDevice[],
+  prefix: string,
+  key: (device: RawDevice) => string,
+): RawDevice[] {
+  const matches = devices.filter((device) => key(device).startsWith(prefix));
+  return new Set(matches.map(key)).size === 1 ? matches : [];
 }
 
 /**
- * Applies a `*_VISIBLE_DEVICES` value: devices by ordinal or by UUID (a unique `GPU-` prefix is
- * enough), in the order listed, renumbered from 0. Unset shows all; an entry that names no device
- * (or one already listed) hides itself and every later entry, so empty and `-1` hide all.
+ * The devices one entry names: an index or a (unique prefix of a) `GPU-` UUID names a whole GPU,
+ * so all the instances of one in MIG mode; `MIG-<uuid>` and `MIG-GPU-<uuid>/<gi>/<ci>` one instance.
+ */
+function pick(devices: readonly RawDevice[], entry: string): RawDevice[] {
+  if (/^\d+$/.test(entry)) return devices.filter((device) => device.ordinal === Number(entry));
+  const lower = entry.toLowerCase();
+  if (/^gpu-./.test(lower)) return byPrefix(devices, lower, gpuUuid);
+  const place = /^mig-(gpu-[^/]+)\/(\d+)\/(\d+)$/.exec(lower);
+  if (place !== null) {
+    return devices.filter(
+      ({ mig }) =>
+        mig !== undefined &&
+        mig.parent.toLowerCase() === place[1] &&
+        mig.gpuInstance === Number(place[2]) &&
+        mig.computeInstance === Number(place[3]),
+    );
+  }
+  if (/^mig-./.test(lower))
+    return byPrefix(devices, lower, (device) => (device.uuid ?? '').toLowerCase());
+  return [];
+}
+
+/**
+ * Applies a `*_VISIBLE_DEVICES` value: the devices its entries name, in the order listed, renumbered
+ * from 0. Unset shows all; an entry that names no device (or one already listed) hides itself and
+ * every later entry, so empty and `-1` hide all.
  */
 function restrictDevices(
   devices: readonly RawDevice[],
@@ -30,12 +57,12 @@ function restrictDevices(
   const chosen: RawDevice[] = [];
   for (const raw of value.split(',')) {
     const entry = raw.trim();
-    const device = pick(devices, entry);
-    if (device === undefined || chosen.includes(device)) {
+    const named = pick(devices, entry);
+    if (named.length === 0 || named.some((device) => chosen.includes(device))) {
       log('%s: %o names no device; it and the entries after it are hidden', variable, entry);
       break;
     }
-    chosen.push(device);
+    chosen.push(...named);
   }
   return chosen.map((device, ordinal) => ({ ...device, ordinal }));
 }
@@ -43,7 +70,8 @@ function restrictDevices(
 /**
  * The devices a fit in this process can use: NVIDIA ones through `CUDA_VISIBLE_DEVICES`, AMD ones
  * through `ROCR_VISIBLE_DEVICES` then `HIP_VISIBLE_DEVICES`, numbered from 0 in that order. A
- * device whose total memory is unknown is left out, and its number is not reused.
+ * device whose total memory is unknown (and that does not share the host's) is left out; its
+ * number is not reused.
  */
 export function visibleDevices(
   devices: readonly RawDevice[],
@@ -65,11 +93,12 @@ export function visibleDevices(
   const visible: DeviceMemory[] = [];
   [...nvidia, ...amd, ...of('other')].forEach((device, index) => {
     const { uuid, name, vendor, totalBytes, freeBytes } = device;
-    if (totalBytes === null) {
+    const unifiedMemory = device.unifiedMemory === true;
+    if (totalBytes === null && !unifiedMemory) {
       log('%s: leaving out device %d (%s), whose total memory is unknown', source, index, name);
       return;
     }
-    visible.push({ index, uuid, name, vendor, totalBytes, freeBytes, source });
+    visible.push({ index, uuid, name, vendor, totalBytes, freeBytes, unifiedMemory, source });
   });
   return visible;
 }

@@ -206,13 +206,25 @@ export function thresholdFromReport(
     : thresholdOf(available, fraction, detectionMethod, limitSource, 'available');
 }
 
-/** The threshold of a GPU's memory: its free memory with basis `'available'` where known, else its total. */
+/**
+ * The threshold of a GPU's memory: its free memory with basis `'available'` where known, else its
+ * total. A GPU that shares the host's memory (`unifiedMemory`) takes the threshold of `host`, the
+ * host's report, with a warning.
+ */
 export function thresholdFromDevice(
   gpu: DeviceMemory,
   fraction: Fraction,
   basis: ThresholdBasis,
+  host: MemoryReport | null = null,
 ): AdaptiveThreshold {
   log('GPU %d: %s, from %s', gpu.index, gpu.name, gpu.source);
+  if (gpu.unifiedMemory || gpu.totalBytes === null) {
+    warnOnce(
+      'NLSQ_MEMORY_DEVICE_UNIFIED',
+      `GPU ${gpu.index} (${gpu.name}) shares the host's memory: its budget is the host's, limits included`,
+    );
+    return thresholdFromReport(host, fraction, basis);
+  }
   const free = basis === 'available' ? gpu.freeBytes : null;
   if (basis === 'available' && free === null) log('GPU free memory unknown, using the total');
   return free === null

@@ -2,7 +2,17 @@ import { parseDecimal } from '../../core/numbers.js';
 import type { DeviceVendor } from '../../core/types.js';
 import { MIB } from '../../core/units.js';
 
-/** A device as its source reports it, before visibility; `ordinal` is the source's own number. */
+/** Where a MIG instance sits: its GPU's UUID, its GPU instance and compute instance ids. */
+export interface MigPlace {
+  parent: string;
+  gpuInstance: number;
+  computeInstance: number;
+}
+
+/**
+ * A device as its source reports it, before visibility; `ordinal` is the source's own number (a
+ * MIG instance has its GPU's).
+ */
 export interface RawDevice {
   ordinal: number;
   uuid: string | null;
@@ -10,6 +20,10 @@ export interface RawDevice {
   vendor: DeviceVendor;
   totalBytes: number | null;
   freeBytes: number | null;
+  /** It allocates from the host's memory (nvidia-smi's `[N/A]` total outside MIG). */
+  unifiedMemory?: boolean;
+  /** Set for a MIG instance. */
+  mig?: MigPlace;
 }
 
 /** `N/A`, `[N/A]`, and nvidia-smi's other bracketed non-values (`[Not Supported]`, `[Unknown Error]`). */

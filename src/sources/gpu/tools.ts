@@ -2,6 +2,7 @@ import type * as ChildProcess from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { builtin } from '../../core/builtins.js';
 import { killTree, track } from '../../core/children.js';
+import { TIMED_OUT, within } from '../../core/deadline.js';
 import type { Env } from '../slurm.js';
 
 /** How a run of a tool ended: its output, or why there is none. */
@@ -125,4 +126,21 @@ export function runTool(
         });
     });
   });
+}
+
+/**
+ * Runs `file` with `args` until `deadline` (a `performance.now()` time) or until `cancel` aborts:
+ * its result, or {@link TIMED_OUT} once it was killed for either. Never rejects.
+ */
+export async function runUntil(
+  file: string,
+  args: readonly string[],
+  env: Env,
+  deadline: number,
+  cancel?: AbortSignal,
+): Promise<ToolResult | typeof TIMED_OUT> {
+  const step = (signal: AbortSignal) => runTool(file, args, env, signal);
+  const result = await within(step, deadline - performance.now(), cancel);
+  // The kill may settle the run before the deadline's own answer: it is the same end.
+  return result === TIMED_OUT || result.status === 'cancelled' ? TIMED_OUT : result;
 }
