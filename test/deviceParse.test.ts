@@ -285,10 +285,9 @@ describe('CUDA_VISIBLE_DEVICES', () => {
     expect(devices[0]).toMatchObject({ source: 'nvidia-smi', vendor: 'nvidia' });
   });
 
-  it('does not apply to AMD devices, nor ROCR and HIP to NVIDIA ones', () => {
-    const amd = parseRocmSmi('{"card0": {"VRAM Total Memory (B)": "1024"}}') ?? [];
-    expect(visibleDevices(amd, 'rocm-smi', { CUDA_VISIBLE_DEVICES: '' })).toHaveLength(1);
+  it('is not restricted by ROCR_VISIBLE_DEVICES or HIP_VISIBLE_DEVICES', () => {
     expect(visible({ HIP_VISIBLE_DEVICES: '', ROCR_VISIBLE_DEVICES: '' })).toHaveLength(8);
+    expect(visible({ HIP_VISIBLE_DEVICES: '1' })).toHaveLength(8);
   });
 
   it('leaves out a device whose total is unreadable, without reusing its number', () => {
@@ -329,11 +328,12 @@ describe('ROCR_VISIBLE_DEVICES and HIP_VISIBLE_DEVICES', () => {
         { vendor: 'NVIDIA', model: 'RTX A6000', vram: 49140 },
       ],
     });
-    expect(
-      visibleDevices(mixed ?? [], 'systeminformation', { HIP_VISIBLE_DEVICES: '' }).map(
+    const listed = (env: Record<string, string>) =>
+      visibleDevices(mixed ?? [], 'systeminformation', env).map(
         ({ index, name }) => `${index}:${name}`,
-      ),
-    ).toEqual(['0:RTX A6000', '1:Arc A770']);
+      );
+    expect(listed({})).toEqual(['0:RTX A6000', '1:W7900', '2:Arc A770']);
+    expect(listed({ ROCR_VISIBLE_DEVICES: '' })).toEqual(['0:RTX A6000', '1:Arc A770']);
   });
 });
 

@@ -1,6 +1,6 @@
 // Fake GPU machines, written from the public formats of nvidia-smi (`--query-gpu` CSV, `-L`,
-// `-q -x` XML): shell scripts that answer each command line as the real tool does, first (and
-// alone) on the PATH given through `env`.
+// `-q -x` XML) and rocm-smi (`--showmeminfo vram --json`): shell scripts that answer each
+// command line as the real tool does, first (and alone) on the PATH given through `env`.
 import { join } from 'node:path';
 import { makeBin, writeScript } from './helpers.js';
 
@@ -210,3 +210,10 @@ export const GB10: readonly FakeGpu[] = [
     mig: '[N/A]',
   },
 ];
+
+/** `rocm-smi --showmeminfo vram --json` of two RX 6800s (16 GiB) and a desktop CPU's 64 MiB iGPU. */
+export const ROCM_TWO_CARDS_AND_IGPU: string = JSON.stringify({
+  card0: { 'VRAM Total Memory (B)': '17163091968', 'VRAM Total Used Memory (B)': '1073741824' },
+  card1: { 'VRAM Total Memory (B)': '17163091968', 'VRAM Total Used Memory (B)': '268435456' },
+  card2: { 'VRAM Total Memory (B)': '67108864', 'VRAM Total Used Memory (B)': '16777216' },
+});

@@ -67,11 +67,20 @@ function restrictDevices(
   return chosen.map((device, ordinal) => ({ ...device, ordinal }));
 }
 
+/** What HIP restricts AMD devices by: `HIP_VISIBLE_DEVICES` when non-empty, else `CUDA_VISIBLE_DEVICES`. */
+function hipVariable(env: Env): [string, string | undefined] {
+  for (const name of ['HIP_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES']) {
+    const value = envValue(env, name);
+    if (value !== undefined && value !== '') return [name, value];
+  }
+  return ['HIP_VISIBLE_DEVICES', undefined];
+}
+
 /**
  * The devices a fit in this process can use: NVIDIA ones through `CUDA_VISIBLE_DEVICES`, AMD ones
- * through `ROCR_VISIBLE_DEVICES` then `HIP_VISIBLE_DEVICES`, numbered from 0 in that order. A
- * device whose total memory is unknown (and that does not share the host's) is left out; its
- * number is not reused.
+ * as HIP applies `ROCR_VISIBLE_DEVICES`, then `HIP_VISIBLE_DEVICES` when non-empty, else
+ * `CUDA_VISIBLE_DEVICES` when non-empty; numbered from 0 in that order. A device whose total
+ * memory is unknown (and that does not share the host's) is left out; its number is not reused.
  */
 export function visibleDevices(
   devices: readonly RawDevice[],
@@ -89,7 +98,8 @@ export function visibleDevices(
     envValue(env, 'ROCR_VISIBLE_DEVICES'),
     'ROCR_VISIBLE_DEVICES',
   );
-  const amd = restrictDevices(rocr, envValue(env, 'HIP_VISIBLE_DEVICES'), 'HIP_VISIBLE_DEVICES');
+  const [hipName, hip] = hipVariable(env);
+  const amd = restrictDevices(rocr, hip, hipName);
   const visible: DeviceMemory[] = [];
   [...nvidia, ...amd, ...of('other')].forEach((device, index) => {
     const { uuid, name, vendor, totalBytes, freeBytes } = device;
