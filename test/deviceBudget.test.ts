@@ -129,7 +129,9 @@ describe('getAdaptiveMemoryThreshold with device', () => {
   posix('picks device 1 of 8', async () => {
     const lines = Array.from({ length: 8 }, (_, i) => gpuLine(i, 1000 * (i + 1), 40960 + i));
     const { bin, runs } = nvidiaSmi(lines);
-    const options = { env: { PATH: bin }, deviceProbes: graphics(), ttlMs: 60_000 };
+    // Models differ in memory: CUDA numbers them as nvidia-smi does only in PCI bus order.
+    const env = { PATH: bin, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+    const options = { env, deviceProbes: graphics(), ttlMs: 60_000 };
     const { info } = await getAdaptiveMemoryThreshold({
       ...options,
       device: 1,
@@ -149,7 +151,7 @@ describe('getAdaptiveMemoryThreshold with device', () => {
       (
         await getAdaptiveMemoryThreshold({
           device,
-          env: { PATH: bin, CUDA_VISIBLE_DEVICES: visible },
+          env: { PATH: bin, CUDA_VISIBLE_DEVICES: visible, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' },
           deviceProbes: probes,
           ttlMs: 60_000,
         })

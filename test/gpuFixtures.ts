@@ -200,6 +200,24 @@ export const MIG_NODE: readonly FakeGpu[] = [
   { uuid: H100_BIS_UUID, name: H100, totalMib: 81559, freeMib: 80435, mig: 'Disabled' },
 ];
 
+/** A node with an A100 80GB (first on the PCI bus) and an L4. */
+export const MIXED_NODE: readonly FakeGpu[] = [
+  {
+    uuid: 'GPU-a1000000-0000-4000-8000-000000000000',
+    name: 'NVIDIA A100-SXM4-80GB',
+    totalMib: 81920,
+    freeMib: 81000,
+    mig: 'Disabled',
+  },
+  {
+    uuid: 'GPU-14000000-0000-4000-8000-000000000000',
+    name: 'NVIDIA L4',
+    totalMib: 23034,
+    freeMib: 22000,
+    mig: '[N/A]',
+  },
+];
+
 /** A GB10 (DGX Spark): its GPU allocates from the host's memory. */
 export const GB10: readonly FakeGpu[] = [
   {

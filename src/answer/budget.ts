@@ -1,3 +1,4 @@
+import { cudaOrderKnown } from '../core/gpuOrder.js';
 import type { DeviceMemory, MemoryReport } from '../core/types.js';
 import { detectDeviceMemory } from '../detect/devices.js';
 import { detectMemory, detectMemorySync } from '../detect/memoryDetect.js';
@@ -11,6 +12,7 @@ import {
   thresholdFromReport,
   thresholdOf,
 } from '../policy/threshold.js';
+import { envValue } from '../sources/gpu/tools.js';
 import { detectOptionsOf, deviceOptionsOf, type ThresholdOptions } from './options.js';
 
 /** The fraction, the basis, and the threshold when no detection is needed. */
@@ -21,6 +23,20 @@ interface Start {
   known: AdaptiveThreshold | undefined;
   /** A GPU found in `devices` that shares the host's memory, whose report is still to be detected. */
   unified: DeviceMemory | undefined;
+}
+
+/** The GPU `options.device` names among `devices`, by CUDA's order as `options.env` sets it. */
+function gpuOf(
+  options: ThresholdOptions,
+  devices: readonly DeviceMemory[],
+  basis: ThresholdBasis,
+): DeviceMemory {
+  const env = options.env ?? process.env;
+  const orderKnown = cudaOrderKnown(
+    envValue(env, 'CUDA_DEVICE_ORDER'),
+    envValue(env, 'CUDA_VISIBLE_DEVICES'),
+  );
+  return findDevice(devices, options.device ?? 0, orderKnown, basis);
 }
 
 /** What can be told before any detection, from options already checked. */
@@ -38,7 +54,7 @@ function start(options: ThresholdOptions): Start {
     // A known budget is a total: what is available of it is not known.
     known = thresholdOf(options.totalMemoryBytes, fraction, 'override', null, 'total');
   } else if (device !== undefined) {
-    const gpu = options.devices == null ? undefined : findDevice(options.devices, device);
+    const gpu = options.devices == null ? undefined : gpuOf(options, options.devices, basis);
     if (gpu?.unifiedMemory === true && options.report == null) unified = gpu;
     else if (gpu !== undefined) {
       known = thresholdFromDevice(gpu, fraction, basis, options.report ?? null);
@@ -75,7 +91,7 @@ export async function thresholdAsync(options: ThresholdOptions): Promise<Adaptiv
   const host = (): Promise<MemoryReport | null> => detectMemory(detectOptionsOf(options));
   if (unified !== undefined) return thresholdFromDevice(unified, fraction, basis, await host());
   if (options.device != null) {
-    const gpu = findDevice(await detectDeviceMemory(deviceOptionsOf(options)), options.device);
+    const gpu = gpuOf(options, await detectDeviceMemory(deviceOptionsOf(options)), basis);
     const report = gpu.unifiedMemory ? (options.report ?? (await host())) : null;
     return thresholdFromDevice(gpu, fraction, basis, report);
   }

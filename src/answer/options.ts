@@ -45,7 +45,8 @@ export interface ThresholdOptions extends DetectOptions {
   /**
    * The `index` of a GPU among those of {@link detectDeviceMemory}: the budget is its memory
    * (`totalBytes`, or `freeBytes` with `basis: 'available'`) instead of host RAM; for a GPU with
-   * `unifiedMemory`, the host's (`report`, or detected). Synchronous functions take it with
+   * `unifiedMemory`, the host's (`report`, or detected). Where CUDA may number the GPUs otherwise
+   * than nvidia-smi, the smallest GPU the index could name. Synchronous functions take it with
    * `devices` (or `totalMemoryBytes`). Default: none (host RAM).
    */
   device?: number | null;

@@ -1,4 +1,5 @@
-import { logger } from '../core/diagnostics.js';
+import { logger, warnOnce } from '../core/diagnostics.js';
+import { cudaOrderKnown, gpusDiffer, wholeNvidiaGpus } from '../core/gpuOrder.js';
 import type { DeviceMemory, DeviceSource, DeviceVendor } from '../core/types.js';
 import type { RawDevice } from '../sources/gpu/rawDevice.js';
 import { envValue } from '../sources/gpu/tools.js';
@@ -77,6 +78,21 @@ function hipVariable(env: Env): [string, string | undefined] {
 }
 
 /**
+ * Warns when `CUDA_VISIBLE_DEVICES` names GPUs by index on a machine whose GPUs differ, in CUDA's
+ * fastest-first order: which GPUs it shows depends on an order nvidia-smi does not tell.
+ */
+function warnIfIndicesUncertain(nvidia: readonly RawDevice[], env: Env, visible: string): void {
+  if (!visible.split(',').some((entry) => /^\d+$/.test(entry.trim()))) return;
+  if (cudaOrderKnown(envValue(env, 'CUDA_DEVICE_ORDER'), visible)) return;
+  if (!gpusDiffer(wholeNvidiaGpus(nvidia))) return;
+  warnOnce(
+    'NLSQ_MEMORY_DEVICE_ORDER',
+    `CUDA_VISIBLE_DEVICES=${visible} names GPUs by index, which CUDA counts fastest first: the GPUs listed are nvidia-smi's, in PCI bus order, and may not be those CUDA uses. Set CUDA_DEVICE_ORDER=PCI_BUS_ID, or name GPUs by UUID`,
+    'visibility',
+  );
+}
+
+/**
  * The devices a fit in this process can use: NVIDIA ones through `CUDA_VISIBLE_DEVICES`, AMD ones
  * as HIP applies `ROCR_VISIBLE_DEVICES`, then `HIP_VISIBLE_DEVICES` when non-empty, else
  * `CUDA_VISIBLE_DEVICES` when non-empty; numbered from 0 in that order. A device whose total
@@ -88,11 +104,9 @@ export function visibleDevices(
   env: Env,
 ): DeviceMemory[] {
   const of = (vendor: DeviceVendor) => devices.filter((device) => device.vendor === vendor);
-  const nvidia = restrictDevices(
-    of('nvidia'),
-    envValue(env, 'CUDA_VISIBLE_DEVICES'),
-    'CUDA_VISIBLE_DEVICES',
-  );
+  const cuda = envValue(env, 'CUDA_VISIBLE_DEVICES');
+  if (cuda !== undefined) warnIfIndicesUncertain(of('nvidia'), env, cuda);
+  const nvidia = restrictDevices(of('nvidia'), cuda, 'CUDA_VISIBLE_DEVICES');
   const rocr = restrictDevices(
     of('amd'),
     envValue(env, 'ROCR_VISIBLE_DEVICES'),
