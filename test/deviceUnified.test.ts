@@ -45,6 +45,7 @@ const HOST: MemoryReport = {
   limitOrigin: null,
   totalBytes: 128 * GIB,
   availableBytes: 100 * GIB,
+  heapLimitBytes: 4 * GIB,
 };
 
 afterEach(() => {
