@@ -149,6 +149,8 @@ describe('nlsq-memory', () => {
     });
     expect((await run(['--points', 'x', '-v'])).stdout).toBe(`${version}\n`);
     expect((await run(['--bogus', '--help'])).stdout).toMatch(/^Usage: nlsq-memory/);
+    expect((await run(['--help', '--version'])).stdout).toBe(`${version}\n`);
+    expect((await run(['-h', '-v'])).stdout).toBe(`${version}\n`);
   });
 
   it('exits 1 with one line on stderr when something unexpected fails', async () => {

@@ -88,6 +88,16 @@ describe('the packed package', () => {
     );
   });
 
+  it('has a lockfile of this version: a fresh clone installs without changing it', () => {
+    const read = (file: string) => JSON.parse(readFileSync(join(repo, file), 'utf8'));
+    const { version } = read('package.json') as { version: string };
+    const lock = read('package-lock.json') as {
+      version: string;
+      packages: Record<string, { version?: string }>;
+    };
+    expect([lock.version, lock.packages['']?.version]).toEqual([version, version]);
+  });
+
   it('ships dist only, without tests or sources', () => {
     const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
       cwd: repo,
@@ -236,6 +246,38 @@ export { strategy, named, points, thresholdBytes, source, report, unknown, text 
     expect(() =>
       execFileSync(process.execPath, [tsc, '-p', scratch], { encoding: 'utf8' }),
     ).not.toThrow();
+  });
+
+  it("type-checks the README's TypeScript examples against the installed package", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(([, code = '']) => code);
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    const files = examples.map((code, index) => {
+      // Each example is a module of its own, as a reader pastes it.
+      writeFileSync(join(scratch, `readme-${index}.mts`), `${code}\nexport {};\n`);
+      return `readme-${index}.mts`;
+    });
+    const config = join(scratch, 'tsconfig.readme.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          types: ['node'],
+          typeRoots: [join(repo, 'node_modules/@types')],
+          noEmit: true,
+          exactOptionalPropertyTypes: true,
+        },
+        files,
+      }),
+    );
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', config], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it('installs the nlsq-memory command', () => {

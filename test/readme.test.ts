@@ -73,9 +73,11 @@ describe('the README', () => {
     'example %d runs and its results hold',
     async (index, source) => {
       vi.stubEnv('NLSQ_MEMORY_FRACTION', undefined);
-      // Learning the overhead writes a calibration file: a fresh one, never the machine's cache.
+      // Learning the overhead writes a calibration file: a fresh one, never the machine's cache;
+      // an example's own temporary files go where the test's do.
       vi.stubEnv('NLSQ_MEMORY_CALIBRATION', `${scratch}calibration-${index}.json`);
       rmSync(`${scratch}calibration-${index}.json`, { force: true });
+      vi.stubEnv('TMPDIR', scratch);
       const { code } = withAssertions(source);
       const checks: [unknown, unknown, string][] = [];
       Object.assign(globalThis, {
@@ -93,6 +95,7 @@ describe('the README', () => {
       for (const [actual, expected, what] of checks) expect(actual, what).toEqual(expected);
       expect(printed.join('\n')).not.toMatch(/NaN|undefined/);
       vi.restoreAllMocks();
+      vi.unstubAllEnvs();
     },
   );
 
@@ -132,7 +135,8 @@ describe('the README', () => {
     // Nothing is released: the route that works today comes first, from a packed tarball.
     expect(readme).toContain('is not on the npm registry yet');
     expect(lines).toContain('npm pack');
-    expect(lines).toContain('cd ../your-project && npm install ../nlsq-memory/nlsq-memory-*.tgz');
+    expect(lines).toContain('mkdir -p ../your-project && cd ../your-project');
+    expect(lines).toContain('npm install ../nlsq-memory/nlsq-memory-*.tgz');
     expect(lines).not.toContain('npm install nlsq-memory');
   });
 

@@ -42,8 +42,8 @@ const NO_GRAPHICS: DeviceProbes = {
 };
 
 async function respond(request: Request, io: CliIo): Promise<void> {
-  if (request.help) return io.stdout(HELP);
   if (request.version) return io.stdout(`${await version()}\n`);
+  if (request.help) return io.stdout(HELP);
   // One detection for everything shown: the memory, the GPUs, the threshold, the decision, the plan.
   const { options, nPoints, nParams } = request;
   const { env, deviceProbes, device } = options;
