@@ -1,6 +1,7 @@
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { detectMemory, selectNlsqStrategy } from '../src/index.js';
 import { GIB, makeTree, probesWith } from './helpers.js';
 
@@ -46,5 +47,31 @@ describe('debug output', () => {
     expect(text).toMatch(
       /nlsq-memory:strategy selected standard for 1000000 points x 10 params in \d+\.\d{3} ms/,
     );
+  });
+});
+
+describe('debug output of the command', () => {
+  it('logs a threshold computed twice from one snapshot once, and no GPU source it did not ask', async () => {
+    createDebug.enable('nlsq-memory:*');
+    lines.length = 0;
+    let graphicsAsked = 0;
+    const code = await main(['--points', '1e8', '--params', '53', '--plan'], {
+      stdout: () => {},
+      stderr: () => {},
+      env: {},
+      fsRoot: makeTree({}),
+      probes: probesWith(8 * GIB),
+      deviceProbes: {
+        loadSystemInformation: async () => {
+          graphicsAsked += 1;
+          return { graphics: async () => ({ controllers: [] }) };
+        },
+      },
+    });
+    expect(code).toBe(0);
+    expect(graphicsAsked).toBe(0);
+    const text = lines.join('\n');
+    expect(text.match(/nlsq-memory:threshold threshold /g)).toHaveLength(1);
+    expect(text).not.toMatch(/nlsq-memory:device.*systeminformation/);
   });
 });

@@ -257,6 +257,27 @@ describe('no tool at all', () => {
     ]);
   });
 
+  posix(
+    'asks graphics() only when askSystemInformation allows it, each way cached apart',
+    async () => {
+      let asked = 0;
+      const amd = { vendor: 'AMD', model: 'Radeon Pro W7900', vram: 49152 };
+      const probes: DeviceProbes = {
+        loadSystemInformation: async () => {
+          asked += 1;
+          return { graphics: async () => ({ controllers: [amd] }) };
+        },
+      };
+      const env = { PATH: makeBin() };
+      expect(await detectDeviceMemory({ env, probes, askSystemInformation: false })).toEqual([]);
+      expect(asked).toBe(0);
+      expect(await detectDeviceMemory({ env, probes })).toHaveLength(1);
+      expect(asked).toBe(1);
+      expect(await detectDeviceMemory({ env, probes, askSystemInformation: false })).toEqual([]);
+      expect(asked).toBe(1);
+    },
+  );
+
   it('resolves [] with an empty PATH, no PATH, and a graphics() that finds nothing or fails', async () => {
     expect(await detectDeviceMemory({ env: { PATH: '' }, probes: graphicsProbes() })).toEqual([]);
     expect(

@@ -62,17 +62,25 @@ function loadDebug(): CreateDebug | undefined {
   return createDebug;
 }
 
-/** Returns a logger for the namespace `nlsq-memory:<name>`. */
+/**
+ * Returns a logger for the namespace `nlsq-memory:<name>`. A line the same as the one before it in
+ * its namespace is not repeated: answers computed twice from one snapshot log once.
+ */
 export function logger(
   name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch' | 'device' | 'calibration',
 ): Logger {
   let log: Debugger | undefined;
+  let last: unknown[] = [];
   return (format, ...args) => {
     if (log === undefined) {
       const create = loadDebug();
       if (create === undefined) return;
       log = create(`nlsq-memory:${name}`);
     }
-    if (log.enabled) log(format, ...args);
+    if (!log.enabled) return;
+    const line = [format, ...args];
+    if (line.length === last.length && line.every((part, at) => Object.is(part, last[at]))) return;
+    last = line;
+    log(format, ...args);
   };
 }

@@ -20,6 +20,7 @@ interface Resolved {
   refresh: boolean;
   env: Env;
   probes: DeviceProbes;
+  askSystemInformation: boolean;
 }
 
 /** The devices a source reported, before visibility. */
@@ -111,7 +112,12 @@ async function queryGraphics(probes: DeviceProbes, deadline: number): Promise<At
  * either may be slow; nvidia-smi's answer wins), then systeminformation, unless a tool hung:
  * `graphics()` runs nvidia-smi itself, synchronously and without a time budget.
  */
-async function detectAll({ env, probes, timeoutMs }: Resolved): Promise<Answer | null> {
+async function detectAll({
+  env,
+  probes,
+  timeoutMs,
+  askSystemInformation,
+}: Resolved): Promise<Answer | null> {
   const deadline = performance.now() + timeoutMs;
   const rocmNotNeeded = new AbortController();
   const rocm = queryTool('rocm-smi', env, deadline, rocmNotNeeded.signal);
@@ -126,6 +132,7 @@ async function detectAll({ env, probes, timeoutMs }: Resolved): Promise<Answer |
     log('a tool hung: systeminformation is not asked, since its graphics() would run nvidia-smi');
     return null;
   }
+  if (!askSystemInformation) return null;
   const graphics = await queryGraphics(probes, deadline);
   return graphics.devices === undefined
     ? null
@@ -183,8 +190,10 @@ export async function detectDevices(options: DeviceOptions): Promise<DeviceMemor
     refresh: options.refresh ?? false,
     env: options.env ?? process.env,
     probes: options.probes ?? defaultProbes,
+    askSystemInformation: options.askSystemInformation ?? true,
   };
-  const key = `${envValue(resolved.env, 'PATH')}\0${envValue(resolved.env, 'PATHEXT')}`;
+  const { env, askSystemInformation } = resolved;
+  const key = `${envValue(env, 'PATH')}\0${envValue(env, 'PATHEXT')}\0${askSystemInformation}`;
   const answer = await cacheFor(resolved.probes).get(
     key,
     resolved.ttlMs,

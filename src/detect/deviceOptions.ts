@@ -21,6 +21,8 @@ export interface DeviceOptions {
   env?: Record<string, string | undefined> | null | undefined;
   /** Sources besides the tools. Each distinct object has its own cache. Default: systeminformation. */
   probes?: DeviceProbes | null | undefined;
+  /** Ask systeminformation's `graphics()`, the slowest source, when the tools list nothing. Default: `true`. */
+  askSystemInformation?: boolean | null | undefined;
 }
 
 /** The options of {@link detectDeviceMemory}, each with its check. */
@@ -30,4 +32,5 @@ export const DEVICE_FIELDS: Schema = {
   refresh: assertBoolean,
   env: assertEnv,
   probes: probesField(['loadSystemInformation']),
+  askSystemInformation: assertBoolean,
 };
