@@ -83,7 +83,22 @@ describe('the nlsq-memory command', () => {
     expect(spaced.stderr).toBe(joined.stderr);
   });
 
-  it('detects once per run: each detection line once, a threshold line per answer', () => {
+  it("names options by their flags in warnings, and prints a failed call's warnings before its error", () => {
+    const { status, stderr } = bin(
+      ['--points', '1e6', '--params', '10', '--min-chunk', '1e3', '--max-chunk', '10'],
+      { SLURM_MEM_PER_NODE: 'abc' },
+    );
+    expect(status).toBe(2);
+    expect(stderr.split('\n')).toEqual([
+      expect.stringMatching(
+        /^nlsq-memory: warning: A memory limit could not be read \(SLURM_MEM_PER_NODE is "abc"\): .* Give --total-memory-gb if /,
+      ),
+      'nlsq-memory: --max-chunk must be at least --min-chunk (1000), got 10 (see --help)',
+      '',
+    ]);
+  });
+
+  it('detects once per run: each detection line once, one threshold line', () => {
     const { status, stderr } = bin(['--points', '1e6', '--params', '10'], {
       DEBUG: 'nlsq-memory:*',
       DEBUG_COLORS: 'no',
@@ -93,7 +108,7 @@ describe('the nlsq-memory command', () => {
       stderr.split('\n').filter((line) => pattern.test(line)).length;
     expect(count(/nlsq-memory:detect host \d+ bytes from/)).toBe(1);
     expect(count(/nlsq-memory:detect limit /)).toBeLessThanOrEqual(1);
-    expect(count(/nlsq-memory:threshold threshold /)).toBe(2);
+    expect(count(/nlsq-memory:threshold threshold /)).toBe(1);
     expect(count(/nlsq-memory:strategy selected /)).toBe(1);
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { format, stripVTControlCharacters } from 'node:util';
 import createDebug from 'debug';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FLAGS } from '../src/cli/flags.js';
 import { printWarningsAsLines, supportsColor } from '../src/cli/main.js';
 import { run } from './cliRun.js';
 import { GIB, makeTree, meminfo, memoryStat, mountLine, probesWith } from './helpers.js';
@@ -137,6 +138,9 @@ describe('nlsq-memory', () => {
     expect(help.stdout).toMatch(/^Usage: nlsq-memory/);
     expect(help.stdout).toContain('Exit codes: 0 success, 1 unexpected failure, 2 bad flags.');
     expect((await run(['-h'])).stdout).toBe(help.stdout);
+    // The usage lines name every flag.
+    const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
+    for (const flag of Object.keys(FLAGS)) expect(usage).toContain(`--${flag}`);
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?\n$/);
     // --version wins over everything, bad flags included; then --help.
     const { version } = JSON.parse(
@@ -232,20 +236,22 @@ describe('nlsq-memory', () => {
       lines.push(format(...args));
     };
     createDebug.enable('nlsq-memory:*');
+    const probes = probesWith(16 * GIB);
     try {
       await run(['--points', '1e6', '--params', '10'], {
         env: { SLURM_MEM_PER_NODE: '2048' },
-        probes: probesWith(16 * GIB),
+        probes,
       });
     } finally {
       createDebug.log = originalLog;
       createDebug.disable();
     }
     const count = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).length;
+    expect(probes.calls.mem).toBe(1);
     expect(count(/nlsq-memory:detect limit 2147483648 bytes from slurm/)).toBe(1);
     expect(count(/nlsq-memory:detect host /)).toBe(1);
-    // Each answer computed from the one snapshot says how its threshold was made.
-    expect(count(/nlsq-memory:threshold threshold 1\.50 GB/)).toBe(2);
+    // The answers computed from the one snapshot share one threshold: it is logged once.
+    expect(count(/nlsq-memory:threshold threshold 1\.50 GB/)).toBe(1);
     expect(count(/nlsq-memory:strategy selected standard for 1000000 points x 10 params/)).toBe(1);
   });
 
@@ -290,7 +296,7 @@ describe('nlsq-memory', () => {
     ],
     [
       ['--points', '1e8', '--params', '10', '--align', '1e7'],
-      'Expected --max-chunk to be at least --align (10000000), got 500000',
+      '--max-chunk must be at least --align (10000000), got 500000',
     ],
     [
       ['--points', '1e6', '--params', '10', '--max-chunk', '0'],
@@ -298,7 +304,7 @@ describe('nlsq-memory', () => {
     ],
     [
       ['--points', '1e6', '--params', '10', '--min-chunk', '1e3', '--max-chunk', '10'],
-      'Expected --max-chunk to be at least --min-chunk (1000), got 10',
+      '--max-chunk must be at least --min-chunk (1000), got 10',
     ],
     [
       ['--points', '1e6', '--params', '53', '--total-memory-gb', '16', '--workers', '1e9'],
@@ -308,6 +314,16 @@ describe('nlsq-memory', () => {
       ['--points', '10', '--params', '1e9', '--total-memory-gb', '1', '--plan'],
       ': give more memory (--total-memory-gb, --fraction)',
     ],
+    [
+      ['--points', '10', '--params', '1e9', '--total-memory-gb', '1', '--workers', '1'],
+      'the budget (768.00 MB) less what stays resident (80 bytes): give more memory (',
+    ],
+    [
+      ['--points', '10', '--params', '1e10', '--total-memory-gb', '1e6', '--plan'],
+      'this Node.js allows (4,294,967,296 elements) (see --help)',
+    ],
+    [['--point', '5'], "Unknown option '--point': did you mean --points? (see --help)"],
+    [['--totl-memory-gb=5'], "Unknown option '--totl-memory-gb': did you mean --total-memory-gb?"],
   ])('exits 2 with one line on stderr, and nothing on stdout, for %j', async (argv, message) => {
     const { code, stdout, stderr } = await run(argv);
     expect(code).toBe(2);

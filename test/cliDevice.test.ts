@@ -57,7 +57,7 @@ describe('nlsq-memory and GPUs', () => {
     const { code, stdout, stderr } = await run(['--device', '2'], { env: twoGpus() });
     expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
     expect(stderr).toMatch(
-      /^nlsq-memory: Expected --device to be the index of a visible GPU, got 2; visible: 0 \(NVIDIA H100 80GB HBM3, 80\.00 GB\), 1 /,
+      /^nlsq-memory: --device must be the index of a visible GPU, got 2; visible: 0 \(NVIDIA H100 80GB HBM3, 80\.00 GB\), 1 /,
     );
     expect((await run(['--device', '0'])).stderr).toContain('no GPU is visible');
   });

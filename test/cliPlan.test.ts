@@ -36,9 +36,11 @@ describe('nlsq-memory --plan', () => {
   });
 
   it.each([
+    [['--plan'], '--plan needs --points and --params'],
+    [['--workers', '2', '--align', '23'], '--workers and --align need --points and --params'],
     [
-      ['--plan'],
-      '--plan, --workers, --align, --max-chunk, --min-chunk and --key need --points and --params',
+      ['--plan', '--key', 'k', '--max-chunk', '9'],
+      '--plan, --max-chunk and --key need --points and --params',
     ],
     [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
     [[...sizes, '--workers', 'many'], `--workers must be a positive integer or 'auto', got "many"`],
@@ -76,7 +78,7 @@ describe('nlsq-memory --plan', () => {
     expect(after.stdout).toMatch(
       /Jacobian × 9\.9 fits .*\(overhead 9\.90 learned from 3 runs\)\.\n/,
     );
-    expect((await run(['--key', 'x'])).stderr).toContain('--key need --points and --params');
+    expect((await run(['--key', 'x'])).stderr).toContain('--key needs --points and --params');
   });
 
   it('says with exit 2 when not even one point fits', async () => {

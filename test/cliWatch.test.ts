@@ -75,6 +75,15 @@ describe('nlsq-memory --watch', () => {
     );
   });
 
+  it('without --plan, prints the first plan it sees in full: the report showed only the decision', async () => {
+    const sizes = ['--points', '1e7', '--params', '2000'];
+    const { code, lines } = await watchOnce(sizes, /Z plan .*\n(.|\n)*Z plan /);
+    expect(code).toBe(0);
+    const plans = lines.filter((line) => / plan /.test(line));
+    expect(plans[0]).toMatch(/Z plan out_of_core [\d,]+ points per chunk \(budget 6\.00 GB, /);
+    expect(plans[1]).toMatch(/Z plan out_of_core [\d,]+ -> out_of_core [\d,]+ points per chunk/);
+  });
+
   it('prints each new plan as a JSON line with --json', async () => {
     const sizes = ['--points', '1e7', '--params', '2000', '--plan', '--json'];
     const { code, lines } = await watchOnce(sizes, /"type":"plan"/);

@@ -13,8 +13,8 @@ export interface Request {
   json: boolean;
   nPoints?: number;
   nParams?: number;
-  /** Whether to print the fit plan (`--plan`, or implied by `--workers` and `--align`). */
-  plan: boolean;
+  /** The flags that ask for the fit plan (`--plan`, or one that implies it), as typed. */
+  plan: string[];
   /** Whether to print changes until stopped. */
   watch: boolean;
   /** The poll period of `--watch`, in ms. */
@@ -120,7 +120,7 @@ export const FLAGS: Record<string, Flag> = {
   plan: {
     help: 'with --points and --params, also size the buffers: points per chunk, chunks',
     set: (request) => {
-      request.plan = true;
+      request.plan.push('--plan');
     },
   },
   workers: {
@@ -130,7 +130,7 @@ export const FLAGS: Record<string, Flag> = {
     set: (request, text) => {
       request.options.workers =
         text === 'auto' ? text : count('workers', text, 1, "a positive integer or 'auto'");
-      request.plan = true;
+      request.plan.push('--workers');
     },
   },
   align: {
@@ -139,7 +139,7 @@ export const FLAGS: Record<string, Flag> = {
     help: 'chunk sizes are multiples of N (e.g. the number of angles); implies --plan',
     set: (request, text) => {
       request.options.alignTo = count('align', text, 1, 'a positive integer');
-      request.plan = true;
+      request.plan.push('--align');
     },
   },
   'max-chunk': {
@@ -148,7 +148,7 @@ export const FLAGS: Record<string, Flag> = {
     help: 'the most points a chunk or batch may hold; implies --plan',
     set: (request, text) => {
       request.options.maxChunkPoints = count('max-chunk', text, 1, 'a positive integer');
-      request.plan = true;
+      request.plan.push('--max-chunk');
     },
   },
   'min-chunk': {
@@ -157,7 +157,7 @@ export const FLAGS: Record<string, Flag> = {
     help: 'chunks below this many points get a warning; implies --plan',
     set: (request, text) => {
       request.options.minChunkPoints = count('min-chunk', text, 1, 'a positive integer');
-      request.plan = true;
+      request.plan.push('--min-chunk');
     },
   },
   key: {
@@ -167,7 +167,7 @@ export const FLAGS: Record<string, Flag> = {
     set: (request, text) => {
       if (text === '') throw usage('key', 'a model name', text);
       request.options.calibration = { key: text };
-      request.plan = true;
+      request.plan.push('--key');
     },
   },
   watch: {
@@ -227,7 +227,8 @@ function flagHelp(): string {
 /** The text of `--help`. */
 export const HELP: string = `Usage: nlsq-memory [--points N --params P] [--fraction F] [--basis total|available]
                    [--total-memory-gb G] [--device N] [--plan] [--workers N|auto] [--align N]
-                   [--watch [--interval MS]] [--json]
+                   [--max-chunk N] [--min-chunk N] [--key K] [--watch [--interval MS]] [--json]
+                   [-h | --help] [-v | --version]
 
 How much memory may a job use here, and which NLSQ strategy fits? Shows the host's RAM, the
 container or Slurm limit that caps it and where that limit is set, the GPUs and their memory,

@@ -7,9 +7,9 @@ import { planNlsqFitSync } from '../answer/planFit.js';
 import { selectNlsqStrategySync } from '../answer/selectStrategy.js';
 import { killAll } from '../core/children.js';
 import { pick } from '../core/options.js';
-import { type DeviceProbes, detectDeviceMemory } from '../detect/devices.js';
+import { detectDeviceMemory } from '../detect/devices.js';
 import { detectMemory } from '../detect/memoryDetect.js';
-import { forCommand } from './errors.js';
+import { forCommand, inFlags } from './errors.js';
 import { HELP, type Request, UsageError } from './flags.js';
 import { type CliIo, supportsColor } from './io.js';
 import { parse } from './parse.js';
@@ -36,11 +36,6 @@ async function version(): Promise<string> {
   throw new Error('cannot find the package.json of nlsq-memory');
 }
 
-/** systeminformation's `graphics()`, which lists no GPU: it takes longer than all the rest. */
-const NO_GRAPHICS: DeviceProbes = {
-  loadSystemInformation: async () => ({ graphics: async () => ({ controllers: [] }) }),
-};
-
 async function respond(request: Request, io: CliIo): Promise<void> {
   if (request.version) return io.stdout(`${await version()}\n`);
   if (request.help) return io.stdout(HELP);
@@ -50,10 +45,8 @@ async function respond(request: Request, io: CliIo): Promise<void> {
   const [report, devices] = await Promise.all([
     detectMemory(pick(options, ['env', 'fsRoot', 'probes'])),
     // The report's GPU list asks nvidia-smi and rocm-smi only, unless --device asks for one.
-    detectDeviceMemory({
-      env,
-      probes: deviceProbes ?? (device == null ? NO_GRAPHICS : undefined),
-    }),
+    // systeminformation's `graphics()` takes longer than all the rest.
+    detectDeviceMemory({ env, probes: deviceProbes, askSystemInformation: device != null }),
   ]);
   // Every answer from this one snapshot: nothing is detected again.
   const snapshot = { ...options, report, devices };
@@ -63,7 +56,7 @@ async function respond(request: Request, io: CliIo): Promise<void> {
     threshold: getAdaptiveMemoryThresholdSync(pick(snapshot, THRESHOLD_KEYS)),
   };
   if (nPoints !== undefined && nParams !== undefined) {
-    if (request.plan) {
+    if (request.plan.length > 0) {
       shown.plan = planNlsqFitSync(nPoints, nParams, snapshot);
       shown.decision = shown.plan.decision;
     } else {
@@ -96,18 +89,19 @@ function isClosedPipe(error: unknown): boolean {
  * for `--watch`.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  let request: Request | undefined;
   try {
-    request = parse(argv, io);
-    await respond(request, io);
+    await respond(parse(argv, io), io);
     return 0;
   } catch (error) {
     if (isClosedPipe(error)) return 0;
-    const usage = error instanceof UsageError;
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`nlsq-memory: ${forCommand(message, request)}${usage ? ' (see --help)' : ''}\n`);
     // The API's TypeError and RangeError name a value given on the command line.
-    return usage || error instanceof RangeError || error instanceof TypeError ? 2 : 1;
+    const usage =
+      error instanceof UsageError || error instanceof RangeError || error instanceof TypeError;
+    const message = error instanceof Error ? error.message : String(error);
+    // Warnings are emitted on the next tick: those of the failed call come before the error.
+    await new Promise((resolve) => setImmediate(resolve));
+    io.stderr(`nlsq-memory: ${usage ? forCommand(message) : message}\n`);
+    return usage ? 2 : 1;
   }
 }
 
@@ -124,8 +118,9 @@ export function printWarningsAsLines(
   if (printers.length === 0) return;
   emitter.removeAllListeners('warning');
   emitter.on('warning', (warning: Error) => {
-    if (warning.name === 'NlsqMemoryWarning') write(`nlsq-memory: warning: ${warning.message}\n`);
-    else for (const print of printers) print.call(emitter, warning);
+    if (warning.name !== 'NlsqMemoryWarning') {
+      for (const print of printers) print.call(emitter, warning);
+    } else write(`nlsq-memory: warning: ${inFlags(warning.message)}\n`);
   });
 }
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { closest } from '../core/options.js';
 import { FLAGS, type Request, UsageError } from './flags.js';
 import type { CliIo } from './io.js';
 
@@ -14,6 +15,15 @@ function flagOf(arg: string): string | undefined {
   return undefined;
 }
 
+/** Throws for a long flag nobody knows, naming the closest known one. */
+function unknownFlag(arg: string): never {
+  const typed = arg.split('=', 1)[0] as string;
+  const hint = closest(typed.slice(2), Object.keys(FLAGS));
+  throw new UsageError(
+    `Unknown option '${typed}'${hint === undefined ? '' : `: did you mean --${hint}?`}`,
+  );
+}
+
 /**
  * Joins a value that starts with '-' to the flag before it (`--fraction -1` → `--fraction=-1`),
  * so that a negative number is taken as the value it is, and judged as such; a flag that takes
@@ -27,6 +37,7 @@ function attachValues(argv: readonly string[]): string[] {
     const arg = argv[index] as string;
     if (arg === '--') return [...joined, ...argv.slice(index)];
     const name = flagOf(arg);
+    if (name === undefined && arg.startsWith('--') && arg.length > 2) unknownFlag(arg);
     if (name !== undefined) {
       if (seen.has(name)) throw new UsageError(`--${name} is given twice: give it once`);
       seen.add(name);
@@ -61,7 +72,7 @@ export function parse(
     help: asks(argv, 'help'),
     version: asks(argv, 'version'),
     json: false,
-    plan: false,
+    plan: [],
     watch: false,
     options: {
       env,
@@ -98,10 +109,10 @@ export function parse(
   if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
     throw new UsageError('--points and --params go together');
   }
-  if (request.plan && request.nPoints === undefined) {
-    throw new UsageError(
-      '--plan, --workers, --align, --max-chunk, --min-chunk and --key need --points and --params',
-    );
+  if (request.plan.length > 0 && request.nPoints === undefined) {
+    const flags = request.plan.join(', ').replace(/, ([^,]+)$/, ' and $1');
+    const need = request.plan.length === 1 ? 'needs' : 'need';
+    throw new UsageError(`${flags} ${need} --points and --params`);
   }
   if (request.intervalMs !== undefined && !request.watch) {
     throw new UsageError('--interval goes with --watch');

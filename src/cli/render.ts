@@ -118,9 +118,12 @@ export function eventLine(event: MemoryEvent): string {
   }
 }
 
-/** One line for a new plan seen by `--watch`: the old and the new chunk size. */
-export function planLine(plan: FitPlan, previous: FitPlan): string {
-  const from = `${previous.decision.strategy} ${grouped(previous.chunkPoints)}`;
+/** One line for a new plan seen by `--watch`: the old chunk size, where one was shown, and the new. */
+export function planLine(plan: FitPlan, previous: FitPlan | undefined): string {
   const to = `${plan.decision.strategy} ${grouped(plan.chunkPoints)}`;
-  return `plan ${from} -> ${to} points per chunk (budget ${gb(plan.thresholdBytes)}, Jacobian ${gb(plan.chunkJacobianBytes)})`;
+  const change =
+    previous === undefined
+      ? to
+      : `${previous.decision.strategy} ${grouped(previous.chunkPoints)} -> ${to}`;
+  return `plan ${change} points per chunk (budget ${gb(plan.thresholdBytes)}, Jacobian ${gb(plan.chunkJacobianBytes)})`;
 }

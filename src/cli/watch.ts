@@ -86,7 +86,7 @@ export async function watchChanges(
       io.stdout(
         request.json
           ? `${JSON.stringify({ time, type: 'plan', ...plan })}\n`
-          : `${time} ${previous === undefined ? 'plan' : planLine(plan, previous)}\n`,
+          : `${time} ${planLine(plan, previous)}\n`,
       );
     }
     previous = plan;

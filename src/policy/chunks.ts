@@ -138,11 +138,11 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
   if (chunkPoints < min) {
     warnOnce(
       'NLSQ_MEMORY_CHUNK_BELOW_MIN',
-      `${limits.many} of ${grouped(chunkPoints)} points, below minChunkPoints (${grouped(min)}): the most ${limit}${multiple}`,
+      `${limits.many} of ${grouped(chunkPoints)} point${chunkPoints === 1 ? '' : 's'}, below minChunkPoints (${grouped(min)}): the most ${limit}${multiple}`,
     );
     return {
       chunkPoints,
-      reason: `${limits.many} of ${grouped(chunkPoints)} points, below the minimum of ${grouped(min)}: the most ${limit}${multiple}.`,
+      reason: `${limits.many} of ${grouped(chunkPoints)} point${chunkPoints === 1 ? '' : 's'}, below the minimum of ${grouped(min)}: the most ${limit}${multiple}.`,
     };
   }
   return {
