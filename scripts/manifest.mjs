@@ -8,7 +8,8 @@ const kept = 'package.json.unpacked';
 const [step] = process.argv.slice(2);
 if (step === 'strip') {
   const text = readFileSync(manifest, 'utf8');
-  writeFileSync(kept, text);
+  // A pack that failed before `postpack` left the original kept: keep it, not the stripped one.
+  if (!existsSync(kept)) writeFileSync(kept, text);
   const data = JSON.parse(text);
   delete data.scripts.prepare;
   writeFileSync(manifest, `${JSON.stringify(data, null, 2)}\n`);

@@ -88,6 +88,22 @@ describe('the packed package', () => {
     );
   });
 
+  it('puts the whole manifest back after packing, even after a pack that failed half-way', () => {
+    const folder = mkdtempSync(join(scratch, 'manifest-'));
+    const original = `${JSON.stringify({ name: 'x', scripts: { prepare: 'build', test: 't' } }, null, 2)}\n`;
+    writeFileSync(join(folder, 'package.json'), original);
+    const step = (name: string) =>
+      execFileSync(process.execPath, [join(repo, 'scripts/manifest.mjs'), name], { cwd: folder });
+    step('strip');
+    expect(JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')).scripts).toEqual({
+      test: 't',
+    });
+    step('strip'); // packed again, without the postpack of the first
+    step('restore');
+    expect(readFileSync(join(folder, 'package.json'), 'utf8')).toBe(original);
+    expect(readdirSync(folder)).toEqual(['package.json']);
+  });
+
   it('has a lockfile of this version: a fresh clone installs without changing it', () => {
     const read = (file: string) => JSON.parse(readFileSync(join(repo, file), 'utf8'));
     const { version } = read('package.json') as { version: string };
