@@ -6,9 +6,10 @@ import type { LimitSource } from '../core/types.js';
 import { type HierarchyReading, readHierarchy } from '../sources/cgroup.js';
 import { readText } from '../sources/files.js';
 import { heapLimit, meminfoAvailable, nodeLimit, osAvailable } from '../sources/host.js';
-import { type CgroupLayout, locateCgroups } from '../sources/mounts.js';
+import type { CgroupLayout } from '../sources/mounts.js';
 import { SLURM_MEMORY_VARIABLES, slurmMemory } from '../sources/slurm.js';
 import type { ResolvedDetect } from './detectOptions.js';
+import { currentLayout } from './layout.js';
 
 /** One source's reading of a limit. */
 export interface Candidate {
@@ -48,7 +49,7 @@ export function isRealRoot(fsRoot: string): boolean {
  */
 export function readLimits(
   { fsRoot, env, probes }: ResolvedDetect,
-  layout: CgroupLayout = locateCgroups(readText, fsRoot),
+  layout: CgroupLayout = currentLayout(fsRoot),
 ): Limits {
   const realRoot = isRealRoot(fsRoot);
   const hierarchies = layout.hierarchies.map((located) => readHierarchy(readText, located));

@@ -150,11 +150,15 @@ function hasMemoryController(read: ReadText, directories: readonly string[]): bo
 }
 
 /**
- * Locates this process's memory hierarchies from `/proc/self/cgroup` and `/proc/self/mountinfo`
- * below `root`. A hierarchy counts only when its memory controller is there.
+ * Locates this process's memory hierarchies from `/proc/self/cgroup` (its text, where already
+ * read) and `/proc/self/mountinfo` below `root`. A hierarchy counts only when its memory
+ * controller is there.
  */
-export function locateCgroups(read: ReadText, root: string): CgroupLayout {
-  const procSelfCgroup = read(join(root, 'proc/self/cgroup'));
+export function locateCgroups(
+  read: ReadText,
+  root: string,
+  procSelfCgroup: string | undefined = read(join(root, 'proc/self/cgroup')),
+): CgroupLayout {
   const layout: CgroupLayout = { procSelfCgroup, hierarchies: [] };
   const found = procSelfCgroup === undefined ? [] : hierarchies(procSelfCgroup);
   if (found.length === 0) return layout;
