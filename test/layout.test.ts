@@ -31,6 +31,18 @@ describe('where the cgroups are', () => {
     });
   });
 
+  it("is found in a mount table larger than the reader's first buffer, on its last line", () => {
+    const fsRoot = pod();
+    const others = Array.from({ length: 2000 }, (_, at) =>
+      mountLine(100 + at, '/', `/var/lib/kubelet/pods/${at}/volumes/ünïcode`, 'tmpfs', 'rw'),
+    );
+    writeFileSync(
+      join(fsRoot, 'proc/self/mountinfo'),
+      `${[...others, mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')].join('\n')}\n`,
+    );
+    expect(refreshed(fsRoot)?.totalBytes).toBe(2 * GIB);
+  });
+
   it('is located again when the process moved to another cgroup', () => {
     const fsRoot = pod();
     expect(refreshed(fsRoot)?.totalBytes).toBe(2 * GIB);
