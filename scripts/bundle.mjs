@@ -1,6 +1,7 @@
-// How dist/ bundles an entry of src/: into one ES module file, since on Node.js 20 each module
-// loaded costs more at import than its code does (see bench/). Builtins, systeminformation and
-// debug stay outside: the library loads them when first needed.
+// How dist/ bundles an entry of src/: into one CommonJS file, which `require` loads at once and
+// without the ES module loader, since on Node.js 20 each module loaded costs more than its code
+// does (see bench/). Builtins, systeminformation and debug stay outside: the library loads them
+// when first needed. The library's ES module entry is written apart (scripts/entry.mjs).
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -8,10 +9,10 @@ import { build } from 'rolldown';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * The files of src/ loaded on first use, each bundled apart into dist/<name>.js: GPU detection,
- * what a watch compares between polls, and recording what fits taught. Importing the library
- * parses none of them. The state they share with the library (which warnings were emitted) is
- * kept on the global object.
+ * The files of src/ the library loads on first use where its API is asynchronous, each bundled
+ * apart into dist/<name>.cjs: GPU detection, what a watch compares between polls, and recording
+ * what fits taught. The state they share with the library (which warnings were emitted) is kept
+ * on the global object.
  */
 export const LAZY = {
   deviceDetect: 'src/detect/deviceDetect.ts',
@@ -21,10 +22,11 @@ export const LAZY = {
 const lazy = new RegExp(`/(${Object.keys(LAZY).join('|')})\\.js$`);
 
 /**
- * Bundles the source module `input` into the self-contained ES module `file` (both paths). Local
- * names are shortened, since that alone makes the import about a third cheaper on Node.js 20, and
- * white space is left out (a tenth cheaper again); exported names (so the `name` of exported
- * functions) and messages are kept. No comment, no source map.
+ * Bundles the source module `input` into the self-contained CommonJS file `file` (both paths).
+ * The files of {@link LAZY} stay apart, each loaded by `require` where `import()` loads it in
+ * the source. Local names are shortened, since that alone makes loading about a third cheaper on
+ * Node.js 20, and white space is left out (a tenth cheaper again); exported names (so the `name`
+ * of exported functions) and messages are kept. No comment, no source map.
  */
 export async function bundle(input, file) {
   const options = (minify) => ({
@@ -38,8 +40,9 @@ export async function bundle(input, file) {
       entryFileNames: basename(file),
       codeSplitting: false,
       // A lazy file sits beside every entry in dist/, whatever folder of src/ imports it.
-      paths: (id) => (lazy.test(id) ? `./${lazy.exec(id)?.[1]}.js` : id),
-      format: 'esm',
+      paths: (id) => (lazy.test(id) ? `./${lazy.exec(id)?.[1]}.cjs` : id),
+      format: 'cjs',
+      dynamicImportInCjs: false,
       comments: false,
       minify,
     },

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 // The command as it ships, run in a child process. These tests assert nothing that depends on the
 // machine's memory: budgets are given with --total-memory-gb, and only the form of the output,
 // the warnings, the exit codes and the debug lines are checked.
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
 
 /** The environment of the tests, without what would change the command's output. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

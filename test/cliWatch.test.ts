@@ -107,7 +107,7 @@ describe('nlsq-memory --watch', () => {
   });
 
   it('ends with 0 on Ctrl-C, as the built command', async () => {
-    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const cli = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
     const child = spawn(
       process.execPath,
       [cli, '--watch', '--interval', '50', '--total-memory-gb', '8'],

@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isRunning, makeBin, writeScript } from './helpers.js';
 
 const posix = it.skipIf(process.platform === 'win32');
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
 const dist = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
 
 /** A PATH whose nvidia-smi writes its pid and its child's to `<bin>/pids`, then waits. */

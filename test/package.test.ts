@@ -124,13 +124,13 @@ describe('the packed package', () => {
     );
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
-    expect(files).toContain('dist/cli.js');
+    expect(files).toContain('dist/cli.cjs');
     expect(
       files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(file)),
     ).toEqual([]);
   });
 
-  it('ships the library, the command and the files loaded on first use as one bundled file each, beside per-module declarations', () => {
+  it('ships a small entry, the library, the command and the files loaded on first use as one bundled file each, beside per-module declarations', () => {
     const listing = execSync('npm pack --dry-run --json --ignore-scripts', {
       cwd: repo,
       encoding: 'utf8',
@@ -138,25 +138,29 @@ describe('the packed package', () => {
     const files = (JSON.parse(listing) as [{ files: { path: string }[] }])[0].files.map(
       (file) => file.path,
     );
-    expect(files.filter((file) => file.endsWith('.js')).sort()).toEqual([
-      'dist/changes.js',
-      'dist/cli.js',
-      'dist/deviceDetect.js',
+    expect(files.filter((file) => /\.[cm]?js$/.test(file)).sort()).toEqual([
+      'dist/changes.cjs',
+      'dist/cli.cjs',
+      'dist/core.cjs',
+      'dist/deviceDetect.cjs',
       'dist/index.js',
-      'dist/recording.js',
+      'dist/recording.cjs',
     ]);
-    for (const file of files.filter((name) => name.endsWith('.js'))) {
-      const code = readFileSync(join(repo, file), 'utf8');
-      const imported = [...code.matchAll(/(?:\bfrom|\bimport\(?)\s*["'`]([^"'`]+)["'`]/g)].map(
+    const code = (file: string) => readFileSync(join(repo, file), 'utf8');
+    // The entry imports nothing: the library is loaded by the first call.
+    expect(code('dist/index.js')).not.toMatch(/\bimport\s*[({"'`]|\bfrom\s*["'`]/);
+    expect(code('dist/index.js')).toContain(`createRequire(import.meta.url)('./core.cjs')`);
+    for (const file of files.filter((name) => name.endsWith('.cjs'))) {
+      expect(code(file), file).not.toMatch(/\bimport\(/);
+      const required = [...code(file).matchAll(/\brequire\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map(
         ([, specifier = '']) => specifier,
       );
       expect(
-        imported.filter(
+        required.filter(
           (specifier) =>
-            !/^(node:|systeminformation($|\/lib\/)|debug$|\.\/(deviceDetect|changes|recording)\.js$)/.test(
-              specifier,
-            ),
+            !/^(node:[\w/]+|url|\.\/(deviceDetect|changes|recording)\.cjs)$/.test(specifier),
         ),
+        file,
       ).toEqual([]);
     }
     expect(files).toContain('dist/detect/memoryDetect.d.ts');

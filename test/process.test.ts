@@ -14,6 +14,50 @@ function run(script: string): unknown {
 }
 
 describe('a fresh process', () => {
+  it('parses only the entry at import; the first call of any function loads the library', () => {
+    const result = run(`
+      import { createRequire } from 'node:module';
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).filter((file) => /[\\\\/]dist[\\\\/]/.test(file)).map((file) => file.split(/[\\\\/]/).at(-1));
+      const api = await import(${JSON.stringify(dist)});
+      const atImport = loaded();
+      const threshold = api.getAdaptiveMemoryThresholdSync({ totalMemoryBytes: 2 ** 30 }).thresholdGb;
+      console.log(JSON.stringify({ atImport, afterCall: loaded(), threshold }));
+    `);
+    expect(result).toEqual({ atImport: [], afterCall: ['core.cjs'], threshold: 0.75 });
+  });
+
+  it("exports from its entry every name of the library's, each function with its name and arity", () => {
+    const result = run(`
+      import { createRequire } from 'node:module';
+      const entry = await import(${JSON.stringify(dist)});
+      const core = createRequire(import.meta.url)(${JSON.stringify(fileURLToPath(new URL('../dist/core.cjs', import.meta.url)))});
+      const shape = (module) => Object.keys(module).filter((name) => name !== '__esModule').sort().map((name) => {
+        const value = module[name];
+        return typeof value === 'function' ? [name, value.name, value.length] : [name, value];
+      });
+      console.log(JSON.stringify({ entry: shape(entry), core: shape(core) }));
+    `) as { entry: unknown[]; core: unknown[] };
+    expect(result.entry).toEqual(result.core);
+    expect(result.entry.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('says at import which Node.js it needs, where process.getBuiltinModule is missing', () => {
+    const { status, stderr } = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `delete process.getBuiltinModule; await import(${JSON.stringify(dist)});`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(status).toBe(1);
+    expect(stderr).toMatch(
+      /nlsq-memory needs Node\.js 20\.16 or later \(process\.getBuiltinModule\); this is v\d+/,
+    );
+  });
+
   it('loads neither systeminformation nor debug on import, and systeminformation on the first detection', () => {
     const result = run(`
       delete process.env.DEBUG;

@@ -199,8 +199,17 @@ describe('the README', () => {
       );
     expect(table[0]).toEqual(HEADER);
     expect(
-      table.slice(2).map(([name, , peer, , , target]) => [name, peer, target?.split(' ')[1]]),
-    ).toEqual(TARGETS.map(([name, peer, limit]) => [name, peer, String(limit)]));
+      table
+        .slice(2)
+        .map(([name, , peer, , , floor, target]) => [
+          name,
+          peer,
+          floor !== '',
+          target?.split(' ')[1],
+        ]),
+    ).toEqual(
+      TARGETS.map(([name, peer, limit, floor]) => [name, peer, floor !== null, String(limit)]),
+    );
   });
 
   it('names every warning code the library can emit', () => {

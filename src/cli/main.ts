@@ -1,17 +1,13 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { getAdaptiveMemoryThresholdSync } from '../answer/adaptiveThreshold.js';
 import { STRATEGY_KEYS, THRESHOLD_KEYS } from '../answer/options.js';
 import { planNlsqFitSync } from '../answer/planFit.js';
 import { selectNlsqStrategySync } from '../answer/selectStrategy.js';
-import { killAll } from '../core/children.js';
 import { pick } from '../core/options.js';
 import { detectDeviceMemory } from '../detect/devices.js';
 import { detectMemory } from '../detect/memoryDetect.js';
 import { forCommand, inFlags } from './errors.js';
 import { HELP, type Request, UsageError } from './flags.js';
-import { type CliIo, supportsColor } from './io.js';
+import type { CliIo } from './io.js';
 import { parse } from './parse.js';
 import { type Shown, text } from './render.js';
 import { watchChanges } from './watch.js';
@@ -78,7 +74,7 @@ function asJson({ memory, devices, threshold, decision, plan }: Shown): object {
 }
 
 /** Whether `error` says the reader of a pipe went away (`… | head`). */
-function isClosedPipe(error: unknown): boolean {
+export function isClosedPipe(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
 }
 
@@ -121,52 +117,5 @@ export function printWarningsAsLines(
     if (warning.name !== 'NlsqMemoryWarning') {
       for (const print of printers) print.call(emitter, warning);
     } else write(`nlsq-memory: warning: ${inFlags(warning.message)}\n`);
-  });
-}
-
-function isEntryPoint(): boolean {
-  try {
-    const entry = process.argv[1];
-    return entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  const argv = process.argv.slice(2);
-  // A reader that goes away (`nlsq-memory --json | head -1`) ends the command quietly.
-  const stop = new AbortController();
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error) => {
-      if (isClosedPipe(error))
-        stop.abort(); // --watch ends at the line it could not write
-      else process.exitCode = 1;
-    });
-  }
-  const stderr = (chunk: string): void => {
-    process.stderr.write(chunk);
-  };
-  printWarningsAsLines(process, stderr);
-  // Ctrl-C ends --watch cleanly, with 0; a one-shot run at once, with 128 + the signal's number,
-  // and every tool it started with it.
-  const watching = argv.includes('--watch');
-  for (const [signal, number] of [
-    ['SIGINT', 2],
-    ['SIGTERM', 15],
-  ] as const) {
-    process.once(signal, () => {
-      killAll();
-      if (watching) stop.abort();
-      else process.exit(128 + number);
-    });
-  }
-  process.exitCode = await main(argv, {
-    signal: stop.signal,
-    stdout: (chunk) => process.stdout.write(chunk),
-    stderr,
-    env: process.env,
-    color: supportsColor(process.stdout.isTTY, process.env),
-    interactive: process.stderr.isTTY === true,
   });
 }

@@ -3,7 +3,6 @@ import type * as ChildProcess from 'node:child_process';
 import type * as Fs from 'node:fs';
 import type * as FsPromises from 'node:fs/promises';
 import type * as Module from 'node:module';
-import { createRequire } from 'node:module';
 import type * as Os from 'node:os';
 import type * as Path from 'node:path';
 import type * as V8 from 'node:v8';
@@ -20,13 +19,22 @@ interface Builtins {
   'node:v8': typeof V8;
 }
 
-// `process.getBuiltinModule` (Node.js 20.16+) hands over a builtin without the ES module facade
-// that each `import … from 'node:…'` builds at import, nor the cost of a first `createRequire`
-// (see bench/); Node.js 20.0 to 20.15 require it, through the one builtin imported here.
-const load: (id: string) => unknown =
-  process.getBuiltinModule?.bind(process) ?? createRequire(import.meta.url);
-
-/** A builtin module, as `require` gives it. Cheap: the ones used here are loaded on first use. */
+/**
+ * A builtin module, as `require` gives it. `process.getBuiltinModule` (Node.js 20.16+) hands it
+ * over without the ES module facade that each `import … from 'node:…'` builds at import, about
+ * 0.4 ms each (see bench/); the ones used here are loaded on first use.
+ */
 export function builtin<Id extends keyof Builtins>(id: Id): Builtins[Id] {
-  return load(id) as Builtins[Id];
+  return process.getBuiltinModule(id) as unknown as Builtins[Id];
+}
+
+let packageRequire: NodeJS.Require | undefined;
+
+/**
+ * A dependency (`debug`, a file of `systeminformation`), loaded as `require` loads it: at once,
+ * and without starting the ES module loader, which the command does not otherwise need.
+ */
+export function requirePackage(id: string): unknown {
+  packageRequire ??= builtin('node:module').createRequire(import.meta.url);
+  return packageRequire(id);
 }

@@ -1,5 +1,5 @@
 import type { Debugger } from 'debug';
-import { builtin } from './builtins.js';
+import { requirePackage } from './builtins.js';
 
 /** Codes of the warnings this library emits, as listed in the README. */
 export type WarningCode =
@@ -57,8 +57,7 @@ let createDebug: CreateDebug | undefined;
 function loadDebug(): CreateDebug | undefined {
   if (createDebug !== undefined) return createDebug;
   if (process.env.DEBUG === undefined) return undefined;
-  const require = builtin('node:module').createRequire(import.meta.url);
-  createDebug = require('debug') as CreateDebug;
+  createDebug = requirePackage('debug') as CreateDebug;
   return createDebug;
 }
 

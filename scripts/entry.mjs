@@ -1,0 +1,32 @@
+// Writes the library's entry, dist/index.js: a small ES module that exports every name of the
+// library, each function a stub that loads the library (`core`, CommonJS, which `require` loads
+// at once, so that no synchronous function becomes asynchronous) on the first call of any. The
+// constants are written out: importing the library parses this file only.
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename } from 'node:path';
+
+/** One exported value as code: a function's stub, or the constant itself. */
+function exported(name, value) {
+  if (typeof value === 'function') {
+    const parameters = Array.from({ length: value.length }, (_, index) => `p${index}`).join(',');
+    return `export function ${name}(${parameters}){return load().${name}(...arguments)}`;
+  }
+  const literal = JSON.stringify(value);
+  if (JSON.stringify(JSON.parse(literal)) !== JSON.stringify(value) || literal === undefined) {
+    throw new Error(`cannot write ${name} into the entry: it is not plain data`);
+  }
+  return `export const ${name}=${Object.isFrozen(value) && typeof value === 'object' ? `Object.freeze(${literal})` : literal};`;
+}
+
+/** Writes the entry `file` that loads `core` (a CommonJS file beside it) on first use. */
+export function writeEntry(core, file) {
+  const library = createRequire(import.meta.url)(core);
+  const names = Object.keys(library).sort();
+  const lines = [
+    `if(typeof process.getBuiltinModule!=='function')throw new Error(\`nlsq-memory needs Node.js 20.16 or later (process.getBuiltinModule); this is \${process.version}\`);`,
+    `let core;const load=()=>core??=process.getBuiltinModule('node:module').createRequire(import.meta.url)('./${basename(core)}');`,
+    ...names.map((name) => exported(name, library[name])),
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
