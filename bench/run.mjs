@@ -1,8 +1,9 @@
-// Benchmarks nlsq-memory beside its peers in one run: medians and ratios, never assertions.
-// Run with `npm run bench` (it builds dist/ first), from any folder; `npm run bench --
-// --markdown` also writes the table into the README's performance section.
+// Benchmarks nlsq-memory beside its peers and its floors in one run: medians and ratios, never
+// assertions. Run with `npm run bench` (it builds dist/ first), from any folder; `npm run bench
+// -- --markdown` also writes the table into the README's performance section.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,16 +11,44 @@ import { Bench } from 'tinybench';
 import { bundle } from '../scripts/bundle.mjs';
 import { formatMs, MARKERS, markdown, rows } from './table.mjs';
 
-const dist = new URL('../dist/index.js', import.meta.url).href;
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const dist = pathToFileURL(here('../dist/index.js')).href;
+const cli = here('../dist/cli.cjs');
 const systemInformation = import.meta.resolve('systeminformation');
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
+
+// The poll of a watch is not exported: the bench bundles its own copy of the poller and of the
+// change detection, as the build bundles the library, where packages resolve.
+const cache = here('../node_modules/.cache/nlsq-memory-bench/');
+mkdirSync(cache, { recursive: true });
+const src = (file) => JSON.stringify(here(`../src/${file}`));
+writeFileSync(
+  join(cache, 'poll.ts'),
+  [
+    `export { resolveDetect } from ${src('detect/detectOptions.ts')};`,
+    `export { memoryPoller } from ${src('detect/poller.ts')};`,
+    `export { Changes } from ${src('watch/changes.ts')};`,
+  ].join('\n'),
+);
+await bundle(join(cache, 'poll.ts'), join(cache, 'poll.cjs'));
+
+// What the work reads on this machine: the floors read the same files, with nothing around them.
+const env = { ...process.env };
+delete env.DEBUG;
+delete env.NODE_OPTIONS;
+const work = JSON.parse(
+  execFileSync(process.execPath, [here('floor/trace.mjs'), join(cache, 'poll.cjs')], {
+    encoding: 'utf8',
+    env,
+  }),
+);
+const floorEnv = { ...env, FLOOR_WORK: JSON.stringify(work.refresh) };
 
 // Every ES module application has loaded a module file before it imports a library: so does each
 // cold process here, so that the loader's own start-up is not charged to the library or its peer.
@@ -31,9 +60,6 @@ writeFileSync(
   peerScript,
   `const si = (await import(${JSON.stringify(systemInformation)})).default;\nconsole.log(JSON.stringify(await si.mem()));\n`,
 );
-const env = { ...process.env };
-delete env.DEBUG;
-delete env.NODE_OPTIONS;
 
 const timed = (body) =>
   `const t0 = performance.now(); ${body}; console.log(performance.now() - t0);`;
@@ -42,6 +68,9 @@ const timed = (body) =>
 const cold = {
   'import nlsq-memory': timed(`await import(${JSON.stringify(dist)})`),
   'import systeminformation': timed(`await import(${JSON.stringify(systemInformation)})`),
+  'import a minimal module': timed(
+    `await import(${JSON.stringify(pathToFileURL(here('floor/module.mjs')).href)})`,
+  ),
   'import + first detectMemory()': timed(
     `const { detectMemory } = await import(${JSON.stringify(dist)}); await detectMemory()`,
   ),
@@ -53,6 +82,9 @@ const cold = {
 /** Commands timed from the outside, start to exit. */
 const wall = {
   'nlsq-memory --json (the command)': [cli, '--json'],
+  'node -e 0': ['-e', '0'],
+  'a minimal CommonJS program, the same files': [here('floor/command.cjs')],
+  'a minimal ES module program, the same files': [here('floor/command.mjs')],
   'a script: import systeminformation, mem()': [peerScript],
 };
 
@@ -71,7 +103,7 @@ for (let run = 0; run < COLD_RUNS; run++) {
   }
   for (const [name, args] of Object.entries(wall)) {
     const started = performance.now();
-    execFileSync(process.execPath, args, { encoding: 'utf8', env });
+    execFileSync(process.execPath, args, { encoding: 'utf8', env: floorEnv });
     samples[name].push(performance.now() - started);
   }
 }
@@ -80,23 +112,10 @@ const coldRows = Object.fromEntries(
   Object.entries(samples).map(([name, values]) => [name, median(values)]),
 );
 
-// The poll of a watch is not exported: the bench bundles its own copy of the poller and of the
-// change detection, as the build bundles the library, where packages resolve.
-const cache = fileURLToPath(new URL('../node_modules/.cache/nlsq-memory-bench/', import.meta.url));
-mkdirSync(cache, { recursive: true });
-const src = (file) => JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)));
-writeFileSync(
-  join(cache, 'poll.ts'),
-  [
-    `export { resolveDetect } from ${src('detect/detectOptions.ts')};`,
-    `export { memoryPoller } from ${src('detect/poller.ts')};`,
-    `export { Changes } from ${src('watch/changes.ts')};`,
-  ].join('\n'),
+const { resolveDetect, memoryPoller, Changes } = createRequire(import.meta.url)(
+  join(cache, 'poll.cjs'),
 );
-await bundle(join(cache, 'poll.ts'), join(cache, 'poll.js'));
-const { resolveDetect, memoryPoller, Changes } = await import(
-  pathToFileURL(join(cache, 'poll.js')).href
-);
+const { floor } = createRequire(import.meta.url)(here('floor/read.cjs'));
 
 // Warm calls: each sample runs a batch, so that sub-microsecond calls are above the timer's grain.
 const api = await import(dist);
@@ -155,6 +174,16 @@ add(
   sync(() => api.getAdaptiveMemoryThresholdSync()),
 );
 add(
+  'detectMemorySync({ refresh: true })',
+  SYNC_BATCH,
+  sync(() => api.detectMemorySync({ refresh: true })),
+);
+add(
+  'the same reads, minimal',
+  SYNC_BATCH,
+  sync(() => floor(work.refresh)),
+);
+add(
   'getAdaptiveMemoryThresholdSync({ refresh: true })',
   SYNC_BATCH,
   sync(() => api.getAdaptiveMemoryThresholdSync({ refresh: true })),
@@ -163,6 +192,11 @@ add(
   'watchMemory: one poll',
   SYNC_BATCH,
   sync(() => poll()),
+);
+add(
+  "a poll's reads, minimal",
+  SYNC_BATCH,
+  sync(() => floor(work.poll)),
 );
 add(
   'decideNlsqStrategy(1e8, 53, 24)',
@@ -178,10 +212,13 @@ const ms = { ...coldRows, ...warmRows };
 
 const cpus = os.cpus();
 const [load] = os.loadavg();
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const { version } = JSON.parse(readFileSync(here('../package.json'), 'utf8'));
+const reads = (what) =>
+  [...what.os.map((name) => `os.${name}()`), ...what.files].join(', ') || 'nothing';
 const output = [
   `nlsq-memory ${version} on Node.js ${process.version.slice(1)}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.type()} ${os.release()}; load average ${load.toFixed(2)} (1 min) on ${cpus.length} cores.`,
-  `Cold figures: medians of ${COLD_RUNS} fresh processes that have loaded one ES module already (importing another, empty one costs ${formatMs(ms['import an empty module'])}); the command and its peer: wall time from start to exit. Warm figures: medians per call.`,
+  `Cold figures: medians of ${COLD_RUNS} fresh processes that have loaded one ES module already (importing another, empty one costs ${formatMs(ms['import an empty module'])}); commands: wall time from start to exit. Warm figures: medians per call.`,
+  `Floor: the same work by a minimal module that reads the same files into one reused buffer (bench/floor/), as a ratio to the same peer. A refresh here reads ${reads(work.refresh)}; a poll ${reads(work.poll)}. The command's floor as an ES module program: ${(ms['a minimal ES module program, the same files'] / ms['node -e 0']).toFixed(3)}.`,
   '',
   markdown(rows(ms)),
   '',
@@ -190,7 +227,7 @@ const output = [
 console.log(output);
 
 if (process.argv.includes('--markdown')) {
-  const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+  const readme = here('../README.md');
   const text = readFileSync(readme, 'utf8');
   const [start, end] = MARKERS.map((marker) => text.indexOf(marker));
   if (start < 0 || end < start) throw new Error(`README.md lacks ${MARKERS.join(' … ')}`);

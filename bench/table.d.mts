@@ -1,5 +1,13 @@
-/** Each figure beside its peer, measured in the same run, with the largest ratio aimed at. */
-export declare const TARGETS: readonly (readonly [name: string, peer: string, limit: number])[];
+/**
+ * Each figure beside its peer, measured in the same run, with the largest ratio aimed at, and
+ * the name of its floor's measurement, or `null`.
+ */
+export declare const TARGETS: readonly (readonly [
+  name: string,
+  peer: string,
+  limit: number,
+  floor: string | null,
+])[];
 /** Where the table goes in the README. */
 export declare const MARKERS: readonly [start: string, end: string];
 export declare const HEADER: readonly string[];
