@@ -1,6 +1,7 @@
 import {
   assertBoolean,
   assertCount,
+  assertCountOrNull,
   assertFinite,
   assertObject,
   assertOneOf,
@@ -93,19 +94,26 @@ function checkReport(name: string, value: unknown): void {
   if (value.availableBytes !== null) assertCount(`${name}.availableBytes`, value.availableBytes);
 }
 
-/** Checks a device list given as `devices`: each entry's number and memory. */
+const VENDORS = ['nvidia', 'amd', 'other'] as const;
+
+/**
+ * Checks a device list given as `devices`: each entry's number, vendor (the order rule reads it)
+ * and every figure a budget is made of. `name` and `uuid` are free text.
+ */
 function checkDevices(name: string, value: unknown): void {
   if (!Array.isArray(value)) throw expected(TypeError, name, 'an array of devices', value);
   for (const [position, device] of value.entries()) {
     const at = `${name}[${position}]`;
     assertObject(at, device);
     assertCount(`${at}.index`, device.index);
+    assertOneOf(`${at}.vendor`, device.vendor, VENDORS);
     if (device.unifiedMemory !== undefined)
       assertBoolean(`${at}.unifiedMemory`, device.unifiedMemory);
     // A GPU that shares the host's memory has no total of its own.
     if (device.unifiedMemory !== true || device.totalBytes !== null) {
       assertCount(`${at}.totalBytes`, device.totalBytes);
     }
+    assertCountOrNull(`${at}.freeBytes`, device.freeBytes);
   }
 }
 

@@ -52,6 +52,17 @@ export function assertCount(
   }
 }
 
+/** Throws unless `value` is `null` (unknown) or a safe integer at or above 0, a size in bytes. */
+export function assertCountOrNull(name: string, value: unknown): asserts value is number | null {
+  if (value === null) return;
+  const what = 'a non-negative integer or null';
+  assertNumber(name, value, what);
+  if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
+    throw expected(RangeError, name, 'at most Number.MAX_SAFE_INTEGER', value);
+  }
+  if (!Number.isInteger(value) || value < 0) throw expected(RangeError, name, what, value);
+}
+
 /** Throws unless `value` is a safe integer of at least 1; `or` adds to what is expected (`" or 'auto'"`). */
 export function assertPositiveInteger(
   name: string,

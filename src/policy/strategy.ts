@@ -126,7 +126,9 @@ export function decide(
     INDEX_BYTES,
     nParams * peak.bytesPerElement * peak.jacobianOverhead,
   );
-  const maxInMemoryPoints = largestFitting(fits, (thresholdGb * GIB) / perPointBytes);
+  // A threshold past 2 ** 53 points' worth overflows to Infinity in bytes: the guess stops there.
+  const guess = Math.min(Number.MAX_SAFE_INTEGER, (thresholdGb * GIB) / perPointBytes);
+  const maxInMemoryPoints = largestFitting(fits, guess);
   let strategy: NLSQStrategy;
   let reason: string;
   if (indexMemoryGb > thresholdGb) {
