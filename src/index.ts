@@ -21,10 +21,12 @@ export {
   selectNlsqStrategySync,
 } from './answer/selectStrategy.js';
 export {
+  type DeviceCandidate,
   type DeviceMemory,
   type DeviceOptions,
   type DeviceProbes,
   type DeviceSource,
+  type DeviceUncertainty,
   type DeviceVendor,
   detectDeviceMemory,
   type GraphicsInformationLike,

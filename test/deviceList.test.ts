@@ -1,6 +1,6 @@
 // A device list given as `devices`: every figure a budget is made of is checked before it is used,
 // and no figure, however bad, makes a plan return NaN or search for ever.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type DeviceMemory,
   decideNlsqStrategy,
@@ -8,7 +8,11 @@ import {
   planNlsqFitSync,
 } from '../src/index.js';
 import { largestFitting } from '../src/policy/largest.js';
-import { GIB } from './helpers.js';
+import { captureWarnings, GIB } from './helpers.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const GPU: DeviceMemory = {
   index: 0,
@@ -74,6 +78,48 @@ describe('a device entry', () => {
   it('keeps its name and UUID as free text', () => {
     const devices = [{ ...GPU, name: '', uuid: null }];
     expect(getAdaptiveMemoryThresholdSync({ device: 0, devices }).thresholdGb).toBe(6);
+  });
+});
+
+describe("an entry's uncertainty", () => {
+  const L4 = {
+    sourceIndex: 1,
+    uuid: null,
+    name: 'NVIDIA L4',
+    totalBytes: 22 * GIB,
+    freeBytes: null,
+  };
+  const withCandidates = (candidates: unknown, reason: unknown = 'order') =>
+    planWith({ uncertain: { reason, candidates } });
+
+  it('checks every figure of the GPUs the device may be', () => {
+    expect(withCandidates([L4, { ...L4, freeBytes: Number.NaN }])).toThrow(
+      'Expected `devices[0].uncertain.candidates[1].freeBytes` to be a non-negative integer or null, got NaN',
+    );
+    expect(withCandidates([{ ...L4, totalBytes: -1 }])).toThrow(
+      '`devices[0].uncertain.candidates[0].totalBytes`',
+    );
+    expect(withCandidates([{ ...L4, sourceIndex: 'one' }])).toThrow(TypeError);
+    expect(withCandidates([])).toThrow(
+      'Expected `devices[0].uncertain.candidates` to be a non-empty array of GPUs, got []',
+    );
+    expect(withCandidates([L4], 'guess')).toThrow(
+      "Expected `devices[0].uncertain.reason` to be 'order', got 'guess'",
+    );
+    expect(planWith({ uncertain: 'order' })).toThrow(TypeError);
+  });
+
+  it('budgets the smallest GPU the device may be', () => {
+    captureWarnings();
+    const A100 = { ...L4, sourceIndex: 0, name: 'NVIDIA A100', totalBytes: 80 * GIB };
+    const total = (uncertain: unknown) =>
+      getAdaptiveMemoryThresholdSync({
+        device: 0,
+        devices: [{ ...GPU, uncertain } as never],
+        env: {},
+      }).info.totalMemoryGb;
+    expect(total({ reason: 'order', candidates: [A100, L4] })).toBe(22);
+    expect(total(null)).toBe(8);
   });
 });
 

@@ -54,7 +54,7 @@ describe('on a node with an A100 and an L4', () => {
     expect(await budgetMib(1)).toBe(23034);
     expect(warnings.map((warning) => warning.code)).toEqual(['NLSQ_MEMORY_DEVICE_ORDER']);
     expect(warnings[0]?.message).toBe(
-      'device 0 may be any of the GPUs 0 (NVIDIA A100-SXM4-80GB, 80.00 GB), 1 (NVIDIA L4, 22.49 GB): CUDA counts them fastest first, nvidia-smi by PCI bus. Budgeting the smallest, GPU 1; set CUDA_DEVICE_ORDER=PCI_BUS_ID, or name GPUs by UUID in CUDA_VISIBLE_DEVICES',
+      "device 0 may be any of nvidia-smi's GPUs 0 (NVIDIA A100-SXM4-80GB, 80.00 GB), 1 (NVIDIA L4, 22.49 GB): CUDA counts them fastest first, nvidia-smi by PCI bus. Budgeting the smallest, nvidia-smi's GPU 1; set CUDA_DEVICE_ORDER=PCI_BUS_ID, or name GPUs by UUID in CUDA_VISIBLE_DEVICES",
     );
     expect(await budgetMib(0, { CUDA_DEVICE_ORDER: 'FASTEST_FIRST' })).toBe(23034);
   });

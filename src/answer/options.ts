@@ -1,12 +1,9 @@
 import {
-  assertBoolean,
   assertCount,
-  assertCountOrNull,
   assertFinite,
   assertObject,
   assertOneOf,
   assertTimeout,
-  expected,
 } from '../core/check.js';
 import { pick, type Schema } from '../core/options.js';
 import type { DeviceMemory, MemoryReport } from '../core/types.js';
@@ -21,6 +18,7 @@ import { PLAN_FIELDS } from '../policy/plan.js';
 import { PEAK_FIELDS, type PeakOptions } from '../policy/strategy.js';
 import type { ThresholdBasis } from '../policy/threshold.js';
 import { type CalibrationOptions, checkCalibration } from './calibrate.js';
+import { checkDevices } from './deviceList.js';
 
 /**
  * Options of the threshold functions. `null`, for any of them, means "not given". With `device`,
@@ -92,29 +90,6 @@ function checkReport(name: string, value: unknown): void {
   assertObject(name, value);
   assertCount(`${name}.totalBytes`, value.totalBytes);
   if (value.availableBytes !== null) assertCount(`${name}.availableBytes`, value.availableBytes);
-}
-
-const VENDORS = ['nvidia', 'amd', 'other'] as const;
-
-/**
- * Checks a device list given as `devices`: each entry's number, vendor (the order rule reads it)
- * and every figure a budget is made of. `name` and `uuid` are free text.
- */
-function checkDevices(name: string, value: unknown): void {
-  if (!Array.isArray(value)) throw expected(TypeError, name, 'an array of devices', value);
-  for (const [position, device] of value.entries()) {
-    const at = `${name}[${position}]`;
-    assertObject(at, device);
-    assertCount(`${at}.index`, device.index);
-    assertOneOf(`${at}.vendor`, device.vendor, VENDORS);
-    if (device.unifiedMemory !== undefined)
-      assertBoolean(`${at}.unifiedMemory`, device.unifiedMemory);
-    // A GPU that shares the host's memory has no total of its own.
-    if (device.unifiedMemory !== true || device.totalBytes !== null) {
-      assertCount(`${at}.totalBytes`, device.totalBytes);
-    }
-    assertCountOrNull(`${at}.freeBytes`, device.freeBytes);
-  }
 }
 
 const BASES = ['total', 'available'] as const;

@@ -20,14 +20,16 @@ export function cudaOrderKnown(order: string | undefined, visible: string | unde
 }
 
 /** The whole NVIDIA GPUs among `devices` with a known memory: MIG instances and unified ones aside. */
-export function wholeNvidiaGpus<T extends GpuLike>(devices: readonly T[]): T[] {
+export function wholeNvidiaGpus<T extends GpuLike>(
+  devices: readonly T[],
+): (T & { totalBytes: number })[] {
   return devices.filter(
-    (device) =>
+    (device): device is T & { totalBytes: number } =>
       device.vendor === 'nvidia' && device.totalBytes !== null && !/^MIG-/i.test(device.uuid ?? ''),
   );
 }
 
 /** Whether GPUs differ in model or memory: then which of them an index names depends on the order. */
-export function gpusDiffer(gpus: readonly GpuLike[]): boolean {
+export function gpusDiffer(gpus: readonly Pick<GpuLike, 'name' | 'totalBytes'>[]): boolean {
   return gpus.some((gpu) => gpu.name !== gpus[0]?.name || gpu.totalBytes !== gpus[0]?.totalBytes);
 }

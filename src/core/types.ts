@@ -52,6 +52,36 @@ export interface DeviceMemory {
   unifiedMemory: boolean;
   /** The source that reported it. */
   source: DeviceSource;
+  /**
+   * Set where the GPU the runtime will use cannot be told for sure: the GPUs it may be. A budget
+   * on it takes the smallest of them. Absent where the device is exact.
+   */
+  uncertain?: DeviceUncertainty;
+}
+
+/** A GPU of the node that a device may be, as its source numbers and reports it. */
+export interface DeviceCandidate {
+  /** The source's own number for it: nvidia-smi's index (PCI bus order), rocm-smi's card number. */
+  sourceIndex: number;
+  /** Its UUID, where the source gives one. */
+  uuid: string | null;
+  /** Its name, as in {@link DeviceMemory}. */
+  name: string;
+  /** Its memory, in bytes. */
+  totalBytes: number;
+  /** Its memory not in use now, in bytes; `null` where unknown. */
+  freeBytes: number | null;
+}
+
+/** Why a device may be another GPU than the one listed, and which GPUs it may be. */
+export interface DeviceUncertainty {
+  /**
+   * `'order'`: an index in `CUDA_VISIBLE_DEVICES` (or none) counts GPUs in CUDA's order, fastest
+   * first, which may not be nvidia-smi's.
+   */
+  reason: 'order';
+  /** Every GPU it may be, itself included. */
+  candidates: readonly DeviceCandidate[];
 }
 
 /** The observations kept for one model, strategy and element size in the calibration file. */

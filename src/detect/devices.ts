@@ -2,7 +2,13 @@ import { checkOptions } from '../core/options.js';
 import type { DeviceMemory } from '../core/types.js';
 import { DEVICE_FIELDS, type DeviceOptions } from './deviceOptions.js';
 
-export type { DeviceMemory, DeviceSource, DeviceVendor } from '../core/types.js';
+export type {
+  DeviceCandidate,
+  DeviceMemory,
+  DeviceSource,
+  DeviceUncertainty,
+  DeviceVendor,
+} from '../core/types.js';
 export type { GraphicsInformationLike } from '../sources/gpu/graphics.js';
 export type { DeviceOptions, DeviceProbes } from './deviceOptions.js';
 
