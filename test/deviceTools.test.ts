@@ -218,7 +218,9 @@ describe('rocm-smi', () => {
         source: 'rocm-smi',
       },
     ]);
-    expect(readFileSync(join(bin, 'args'), 'utf8')).toBe('--showmeminfo vram --json\n');
+    expect(readFileSync(join(bin, 'args'), 'utf8')).toBe(
+      '--showmeminfo vram --showuniqueid --json\n',
+    );
     expect(probes.calls.graphics).toBe(0);
   });
 

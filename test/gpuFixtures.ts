@@ -229,9 +229,41 @@ export const GB10: readonly FakeGpu[] = [
   },
 ];
 
-/** `rocm-smi --showmeminfo vram --json` of two RX 6800s (16 GiB) and a desktop CPU's 64 MiB iGPU. */
-export const ROCM_TWO_CARDS_AND_IGPU: string = JSON.stringify({
+const ROCM_CARDS = {
   card0: { 'VRAM Total Memory (B)': '17163091968', 'VRAM Total Used Memory (B)': '1073741824' },
   card1: { 'VRAM Total Memory (B)': '17163091968', 'VRAM Total Used Memory (B)': '268435456' },
   card2: { 'VRAM Total Memory (B)': '67108864', 'VRAM Total Used Memory (B)': '16777216' },
-});
+};
+
+/** `rocm-smi --showmeminfo vram --json` of two RX 6800s (16 GiB) and a desktop CPU's 64 MiB iGPU. */
+export const ROCM_TWO_CARDS_AND_IGPU: string = JSON.stringify(ROCM_CARDS);
+
+/** The unique IDs `rocm-smi --showuniqueid` prints for them (`hex()` of the ID: no leading zeros). */
+export const ROCM_UNIQUE_IDS = ['0x592c190172fd5d40', '0xc6f220c172dc76bb', 'N/A'] as const;
+
+/** `rocm-smi --showmeminfo vram --showuniqueid --json` of the same machine. */
+export const ROCM_TWO_CARDS_AND_IGPU_IDS: string = JSON.stringify(
+  Object.fromEntries(
+    Object.entries(ROCM_CARDS).map(([card, memory], i) => [
+      card,
+      { ...memory, 'Unique ID': ROCM_UNIQUE_IDS[i] },
+    ]),
+  ),
+);
+
+/**
+ * The script of a rocm-smi that appends each command line to `log`, then answers
+ * `--showuniqueid` with `withIds` (a shell snippet) and the memory query alone with `memoryOnly`.
+ */
+export function rocmScript(withIds: string, memoryOnly: string, log: string): string {
+  return `echo "$*" >> '${log}'
+case "$*" in
+*--showuniqueid*)
+${withIds}
+;;
+"--showmeminfo vram --json")
+${memoryOnly}
+;;
+*) exit 2 ;;
+esac`;
+}

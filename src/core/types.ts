@@ -38,7 +38,10 @@ export interface DeviceMemory {
    * as `nvidia-smi -L` lists them).
    */
   index: number;
-  /** The device's UUID (`GPU-…`, `MIG-…` for a MIG instance), from nvidia-smi only; otherwise `null`. */
+  /**
+   * The device's UUID (`GPU-…`, `MIG-…` for a MIG instance) from nvidia-smi, or `GPU-` and the
+   * unique ID rocm-smi gives an AMD card; otherwise `null`.
+   */
   uuid: string | null;
   /** The product name (`NVIDIA H100 80GB HBM3`, `… MIG 3g.40gb`), or rocm-smi's card name (`card0`). */
   name: string;

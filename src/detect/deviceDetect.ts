@@ -6,7 +6,7 @@ import { logger } from '../core/diagnostics.js';
 import type { DeviceMemory, DeviceSource } from '../core/types.js';
 import { type GraphicsInformationLike, parseGraphics } from '../sources/gpu/graphics.js';
 import type { RawDevice } from '../sources/gpu/rawDevice.js';
-import { parseRocmSmi, ROCM_SMI_ARGS } from '../sources/gpu/rocmSmi.js';
+import { parseRocmSmi, ROCM_SMI_ARGS, ROCM_SMI_MEMORY_ARGS } from '../sources/gpu/rocmSmi.js';
 import { envValue, findExecutable, runUntil } from '../sources/gpu/tools.js';
 import type { Env } from '../sources/slurm.js';
 import { loadSystemInformation } from '../sources/systemInformation.js';
@@ -46,14 +46,21 @@ const HUNG: Attempt = { devices: undefined, timedOut: true };
 const importSystemInformation = (): Promise<GraphicsInformationLike> =>
   loadSystemInformation<GraphicsInformationLike>('graphics');
 
-/** rocm-smi (`file`) until `deadline` or `cancel`: its devices, `undefined`, or TIMED_OUT. */
+/**
+ * rocm-smi (`file`) until `deadline` or `cancel`: its devices, `undefined`, or TIMED_OUT. Asked
+ * again without the unique IDs when a run with them fails.
+ */
 async function queryRocm(
   file: string,
   env: Env,
   deadline: number,
   cancel?: AbortSignal,
 ): Promise<RawDevice[] | undefined | typeof TIMED_OUT> {
-  const result = await runUntil(file, ROCM_SMI_ARGS, env, deadline, cancel);
+  let result = await runUntil(file, ROCM_SMI_ARGS, env, deadline, cancel);
+  if (result !== TIMED_OUT && result.status === 'failed') {
+    log('rocm-smi: %s (%s); asking without --showuniqueid', result.status, result.detail);
+    result = await runUntil(file, ROCM_SMI_MEMORY_ARGS, env, deadline, cancel);
+  }
   if (result === TIMED_OUT) return TIMED_OUT;
   if (result.status === 'ok') return parseRocmSmi(result.stdout);
   log('rocm-smi: %s (%s)', result.status, result.detail);
