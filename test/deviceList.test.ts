@@ -104,7 +104,7 @@ describe("an entry's uncertainty", () => {
       'Expected `devices[0].uncertain.candidates` to be a non-empty array of GPUs, got []',
     );
     expect(withCandidates([L4], 'guess')).toThrow(
-      "Expected `devices[0].uncertain.reason` to be 'order', got 'guess'",
+      "Expected `devices[0].uncertain.reason` to be 'order' or 'uuid', got 'guess'",
     );
     expect(planWith({ uncertain: 'order' })).toThrow(TypeError);
   });
@@ -120,6 +120,15 @@ describe("an entry's uncertainty", () => {
       }).info.totalMemoryGb;
     expect(total({ reason: 'order', candidates: [A100, L4] })).toBe(22);
     expect(total(null)).toBe(8);
+    // An order settled by the env given settles 'order'; an unmatched UUID stays unsure.
+    const byBus = (uncertain: unknown) =>
+      getAdaptiveMemoryThresholdSync({
+        device: 0,
+        devices: [{ ...GPU, uncertain } as never],
+        env: { CUDA_DEVICE_ORDER: 'PCI_BUS_ID' },
+      }).info.totalMemoryGb;
+    expect(byBus({ reason: 'order', candidates: [A100, L4] })).toBe(8);
+    expect(byBus({ reason: 'uuid', candidates: [A100, L4] })).toBe(22);
   });
 });
 

@@ -8,7 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
 import { runTool } from '../src/sources/gpu/tools.js';
-import { graphicsProbes, isRunning, MIB, makeBin, runsIn, writeScript } from './helpers.js';
+import {
+  captureWarnings,
+  graphicsProbes,
+  isRunning,
+  MIB,
+  makeBin,
+  runsIn,
+  writeScript,
+} from './helpers.js';
 
 const posix = it.skipIf(process.platform === 'win32');
 
@@ -42,6 +50,7 @@ async function pidsIn(file: string): Promise<number[]> {
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('nvidia-smi', () => {
@@ -135,7 +144,11 @@ describe('nvidia-smi', () => {
     expect(await uuids('1,0')).toEqual(['0:GPU-5d3c77aa', '1:GPU-5d3c0f6a']);
     expect(await uuids(UUID0)).toEqual(['0:GPU-5d3c0f6a']);
     expect(await uuids('GPU-5d3c7')).toEqual(['0:GPU-5d3c77aa']);
+    const warnings = captureWarnings();
     expect(await uuids('GPU-5d3c')).toEqual([]); // a prefix of both: not unique
+    expect(warnings.map(({ message }) => message)).toEqual([
+      'CUDA_VISIBLE_DEVICES names GPU-5d3c, a prefix of more than one GPU nvidia-smi lists: it and the entries after it are hidden, as the runtime hides them',
+    ]);
     expect(await uuids('')).toEqual([]);
     expect(await uuids('-1')).toEqual([]);
     expect(await uuids('0,7,1')).toEqual(['0:GPU-5d3c0f6a']);

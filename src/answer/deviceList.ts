@@ -9,7 +9,7 @@ import {
 } from '../core/check.js';
 
 const VENDORS = ['nvidia', 'amd', 'other'] as const;
-const REASONS = ['order'] as const;
+const REASONS = ['order', 'uuid'] as const;
 
 /** Checks an entry's `uncertain`: why, and the GPUs it may be, each with the figures a budget takes. */
 function checkUncertain(name: string, value: unknown): void {

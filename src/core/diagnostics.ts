@@ -17,7 +17,8 @@ export type WarningCode =
   | 'NLSQ_MEMORY_CALIBRATION_SKIPPED'
   | 'NLSQ_MEMORY_DEVICE_ORDER'
   | 'NLSQ_MEMORY_DEVICE_UNIFIED'
-  | 'NLSQ_MEMORY_DEVICE_MIG_UNKNOWN';
+  | 'NLSQ_MEMORY_DEVICE_MIG_UNKNOWN'
+  | 'NLSQ_MEMORY_DEVICE_UUID_UNMATCHED';
 
 // Kept on the global object: the files loaded on first use (dist/*.js) and the library share
 // one record, so that a code is emitted once per process, whichever file emits it.

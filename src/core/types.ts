@@ -80,10 +80,11 @@ export interface DeviceCandidate {
 export interface DeviceUncertainty {
   /**
    * `'order'`: an index in `CUDA_VISIBLE_DEVICES` (or none) counts GPUs in CUDA's order, fastest
-   * first, which may not be nvidia-smi's.
+   * first, which may not be nvidia-smi's; `'uuid'`: a UUID in a `*_VISIBLE_DEVICES` variable
+   * matched no GPU, and its source gave no UUID for these (the device is listed as the smallest).
    */
-  reason: 'order';
-  /** Every GPU it may be, itself included. */
+  reason: 'order' | 'uuid';
+  /** Every GPU it may be: for `'order'` itself included, at least two. */
   candidates: readonly DeviceCandidate[];
 }
 

@@ -64,7 +64,7 @@ function orderUncertainty(
  * `CUDA_VISIBLE_DEVICES` when non-empty; numbered from 0 in that order. A device whose total
  * memory is unknown (and that does not share the host's) is left out; its number is not reused.
  * Where CUDA's order is not known to be nvidia-smi's, a whole GPU shown by index carries the
- * node's GPUs it may be (`uncertain`).
+ * node's GPUs it may be (`uncertain`), as does a stand-in for a UUID no device matched.
  */
 export function visibleDevices(
   devices: readonly RawDevice[],
@@ -77,14 +77,13 @@ export function visibleDevices(
   if (cuda !== undefined) warnIfIndicesUncertain(nvidiaGpus, env, cuda);
   const orderKnown = cudaOrderKnown(envValue(env, 'CUDA_DEVICE_ORDER'), cuda);
   const nodeGpus = orderKnown ? [] : nvidiaGpus;
-  const nvidia = restrictDevices(of('nvidia'), cuda, 'CUDA_VISIBLE_DEVICES');
-  const rocr = restrictDevices(
-    of('amd'),
-    envValue(env, 'ROCR_VISIBLE_DEVICES'),
-    'ROCR_VISIBLE_DEVICES',
-  );
+  const nvidia = restrictDevices(of('nvidia'), cuda, { variable: 'CUDA_VISIBLE_DEVICES', source });
+  const rocr = restrictDevices(of('amd'), envValue(env, 'ROCR_VISIBLE_DEVICES'), {
+    variable: 'ROCR_VISIBLE_DEVICES',
+    source,
+  });
   const [hipName, hip] = hipVariable(env);
-  const amd = restrictDevices(rocr, hip, hipName);
+  const amd = restrictDevices(rocr, hip, { variable: hipName, source });
   const visible: DeviceMemory[] = [];
   [...nvidia, ...amd, ...of('other')].forEach((device, index) => {
     const { uuid, name, vendor, totalBytes, freeBytes } = device;
@@ -94,7 +93,10 @@ export function visibleDevices(
       return;
     }
     const listed = { index, uuid, name, vendor, totalBytes, freeBytes, unifiedMemory, source };
-    const uncertain = orderUncertainty(device, nodeGpus);
+    const uncertain: DeviceUncertainty | undefined =
+      device.unmatched === undefined
+        ? orderUncertainty(device, nodeGpus)
+        : { reason: 'uuid', candidates: device.unmatched.map(candidateOf) };
     visible.push(uncertain === undefined ? listed : { ...listed, uncertain });
   });
   return visible;

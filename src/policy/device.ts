@@ -34,7 +34,7 @@ function smallestOf<T extends Pick<DeviceCandidate, 'freeBytes' | 'totalBytes'>>
 /**
  * The GPU to budget for `found`, whose `uncertain` lists the GPUs it may be: the smallest of them,
  * with a warning, where they differ; `found` itself where they do not, or where its order
- * uncertainty is settled (`orderKnown`).
+ * uncertainty is settled (`orderKnown`). An unmatched UUID is never settled so.
  */
 function fromCandidates(
   found: DeviceMemory,
@@ -45,11 +45,20 @@ function fromCandidates(
   if ((reason === 'order' && orderKnown) || !gpusDiffer(candidates)) return found;
   const smallest = smallestOf(candidates, basis);
   if (smallest === undefined) return found;
-  warnOnce(
-    'NLSQ_MEMORY_DEVICE_ORDER',
-    `device ${found.index} may be any of nvidia-smi's GPUs ${candidates.map(candidate).join(', ')}: CUDA counts them fastest first, nvidia-smi by PCI bus. Budgeting the smallest, nvidia-smi's GPU ${smallest.sourceIndex}; set CUDA_DEVICE_ORDER=PCI_BUS_ID, or name GPUs by UUID in CUDA_VISIBLE_DEVICES`,
-    'budget',
-  );
+  const listed = candidates.map(candidate).join(', ');
+  if (reason === 'order') {
+    warnOnce(
+      'NLSQ_MEMORY_DEVICE_ORDER',
+      `device ${found.index} may be any of nvidia-smi's GPUs ${listed}: CUDA counts them fastest first, nvidia-smi by PCI bus. Budgeting the smallest, nvidia-smi's GPU ${smallest.sourceIndex}; set CUDA_DEVICE_ORDER=PCI_BUS_ID, or name GPUs by UUID in CUDA_VISIBLE_DEVICES`,
+      'budget',
+    );
+  } else {
+    warnOnce(
+      'NLSQ_MEMORY_DEVICE_UUID_UNMATCHED',
+      `device ${found.index} is ${found.uuid}, which matches no GPU its source gave a UUID for: it may be any of ${listed}. Budgeting the smallest, ${smallest.name}`,
+      'budget',
+    );
+  }
   const { uuid, name, totalBytes, freeBytes } = smallest;
   return { ...found, uuid, name, totalBytes, freeBytes };
 }
