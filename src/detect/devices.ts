@@ -19,7 +19,9 @@ export type { DeviceOptions, DeviceProbes } from './deviceOptions.js';
  * `totalBytes: null` and `unifiedMemory: true`. Only devices made visible by
  * `CUDA_VISIBLE_DEVICES` (NVIDIA; MIG UUIDs too) and, as HIP applies them,
  * `ROCR_VISIBLE_DEVICES`, then `HIP_VISIBLE_DEVICES` or `CUDA_VISIBLE_DEVICES` (AMD) are listed,
- * numbered as the runtime numbers them.
+ * numbered as the runtime numbers them. Where the GPU the runtime will use cannot be told for
+ * sure (an index counted in CUDA's order on a node whose GPUs differ, a UUID that matches no
+ * device with a known UUID), the device carries `uncertain`: the GPUs it may be.
  *
  * The tools are looked up on the `PATH` of `env` and run asynchronously, lookup included, within
  * `timeoutMs`; a missing tool, a non-zero exit or output without a device moves on to the next
