@@ -25,8 +25,9 @@ const lazy = new RegExp(`/(${Object.keys(LAZY).join('|')})\\.js$`);
  * Bundles the source module `input` into the self-contained CommonJS file `file` (both paths).
  * The files of {@link LAZY} stay apart, each loaded by `require` where `import()` loads it in
  * the source. Local names are shortened, since that alone makes loading about a third cheaper on
- * Node.js 20, and white space is left out (a tenth cheaper again); exported names (so the `name`
- * of exported functions) and messages are kept. No comment, no source map.
+ * Node.js 20, white space is left out (a tenth cheaper again), and the code is compressed (2%
+ * smaller with brotli); exported names (so the `name` of exported functions) and messages are kept. No comment, no
+ * source map.
  */
 export async function bundle(input, file) {
   const options = (minify) => ({
@@ -50,5 +51,5 @@ export async function bundle(input, file) {
   const { output } = await build({ ...options(false), write: false });
   const exported = output.flatMap((chunk) => (chunk.type === 'chunk' ? chunk.exports : []));
   const mangle = { toplevel: true, reserved: exported };
-  await build(options({ compress: false, mangle, codegen: { removeWhitespace: true } }));
+  await build(options({ compress: true, mangle, codegen: { removeWhitespace: true } }));
 }
