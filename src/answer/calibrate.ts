@@ -7,6 +7,7 @@ import {
 } from '../core/check.js';
 import { warnOnce } from '../core/diagnostics.js';
 import { checkOptions, type Schema } from '../core/options.js';
+import { STRATEGIES } from '../core/types.js';
 import {
   type CalibrationEntry,
   entryOf,
@@ -66,7 +67,6 @@ export interface ReadCalibrationOptions {
   bytesPerElement?: number | null;
 }
 
-const STRATEGIES = ['standard', 'out_of_core', 'hybrid_streaming'] as const;
 const SOURCES = ['memory.peak', 'sampled-rss'] as const;
 const CALIBRATION_FIELDS: Schema = { key: assertNonEmptyString, store: assertNonEmptyString };
 

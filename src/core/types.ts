@@ -88,10 +88,17 @@ export interface DeviceUncertainty {
   candidates: readonly DeviceCandidate[];
 }
 
+/** The strategies' names, lightest on memory first: the one list `NLSQStrategy` holds, for the layers below it. */
+export const STRATEGIES: readonly ['standard', 'out_of_core', 'hybrid_streaming'] = [
+  'standard',
+  'out_of_core',
+  'hybrid_streaming',
+];
+
 /** The observations kept for one model, strategy and element size in the calibration file. */
 export interface StoredEntry {
   key: string;
-  strategy: 'standard' | 'out_of_core' | 'hybrid_streaming';
+  strategy: (typeof STRATEGIES)[number];
   bytesPerElement: number;
   /** Observed overheads, oldest first. */
   observations: number[];

@@ -1,9 +1,8 @@
 import { builtin } from '../core/builtins.js';
 import { logger, warnOnce } from '../core/diagnostics.js';
-import type { CalibrationStore, StoredEntry } from '../core/types.js';
+import { type CalibrationStore, STRATEGIES, type StoredEntry } from '../core/types.js';
 
 const log = logger('calibration');
-const STRATEGIES = new Set<string>(['standard', 'out_of_core', 'hybrid_streaming']);
 
 /** An empty store. */
 export function emptyStore(): CalibrationStore {
@@ -48,7 +47,7 @@ export function parseStore(text: string): CalibrationStore | undefined {
     const entry = raw as Partial<StoredEntry> | null;
     const valid =
       typeof entry?.key === 'string' &&
-      STRATEGIES.has(entry.strategy ?? '') &&
+      STRATEGIES.includes(entry.strategy as StoredEntry['strategy']) &&
       Number.isSafeInteger(entry.bytesPerElement) &&
       Array.isArray(entry.observations) &&
       entry.observations.every(isOverhead) &&
