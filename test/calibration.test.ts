@@ -207,11 +207,32 @@ describe('recording', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('rejects a plan option that is not { key, store }', () => {
-    const plan = (calibration: unknown) => () =>
-      planNlsqFitSync(10, 2, { totalMemoryBytes: GIB, env: {}, calibration: calibration as never });
-    expect(plan({ key: '' })).toThrow(/`key` to be a non-empty string/);
-    expect(plan('k')).toThrow(/`calibration` to be an object, got 'k'/);
-    expect(plan({ key: 'k', kee: 1 })).toThrow(/Unknown option `kee`/);
-  });
+  it.each([
+    [{ key: '' }, RangeError, "Expected `calibration.key` to be a non-empty string, got ''"],
+    [{ key: 5 }, TypeError, 'Expected `calibration.key` to be a non-empty string, got 5'],
+    [{}, TypeError, 'Expected `calibration.key` to be a non-empty string, got undefined'],
+    [
+      { key: 'k', store: '' },
+      RangeError,
+      "Expected `calibration.store` to be a non-empty string, got ''",
+    ],
+    ['k', TypeError, "Expected `calibration` to be an object, got 'k'"],
+    [
+      { key: 'k', kee: 1 },
+      TypeError,
+      'Unknown option `calibration.kee`: did you mean `calibration.key`?',
+    ],
+  ])(
+    'rejects the plan option calibration: %o, naming the option inside it',
+    (calibration, type, message) => {
+      const plan = () =>
+        planNlsqFitSync(10, 2, {
+          totalMemoryBytes: GIB,
+          env: {},
+          calibration: calibration as never,
+        });
+      expect(plan).toThrow(type);
+      expect(plan).toThrow(message);
+    },
+  );
 });

@@ -73,7 +73,7 @@ const CALIBRATION_FIELDS: Schema = { key: assertNonEmptyString, store: assertNon
 /** Checks the `calibration` option of a plan: `{ key, store? }`. */
 export function checkCalibration(name: string, value: unknown): void {
   assertObject(name, value);
-  const { key } = checkOptions<CalibrationOptions>(value, CALIBRATION_FIELDS);
+  const { key } = checkOptions<CalibrationOptions>(value, CALIBRATION_FIELDS, name);
   assertNonEmptyString(`${name}.key`, key);
 }
 

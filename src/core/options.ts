@@ -43,11 +43,13 @@ export function closest(name: string, known: readonly string[]): string | undefi
  * The one check of an options object: `undefined` and `null` are no options; anything but an
  * object is a `TypeError`; an unknown key is a `TypeError` naming it and the closest known one;
  * each known key is checked by its field. Returns a copy without the keys whose value is `null`
- * or `undefined` ("not given").
+ * or `undefined` ("not given"). `within` names an object nested in options (`calibration`):
+ * its keys are then named by their path (`calibration.key`).
  */
-export function checkOptions<T extends object>(value: unknown, schema: Schema): T {
+export function checkOptions<T extends object>(value: unknown, schema: Schema, within?: string): T {
   if (value === undefined || value === null) return {} as T;
-  assertObject('options', value);
+  assertObject(within ?? 'options', value);
+  const path = (key: string): string => (within === undefined ? key : `${within}.${key}`);
   const known = Object.keys(schema);
   const checked: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(value)) {
@@ -55,11 +57,11 @@ export function checkOptions<T extends object>(value: unknown, schema: Schema): 
     if (field === undefined) {
       const hint = closest(key, known);
       throw new TypeError(
-        `Unknown option \`${key}\`${hint === undefined ? '' : `: did you mean \`${hint}\`?`}`,
+        `Unknown option \`${path(key)}\`${hint === undefined ? '' : `: did you mean \`${path(hint)}\`?`}`,
       );
     }
     if (option === undefined || option === null) continue;
-    field(key, option);
+    field(path(key), option);
     checked[key] = option;
   }
   return checked as T;
