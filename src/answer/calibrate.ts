@@ -53,7 +53,7 @@ export interface PeakMeasurementOptions {
 export interface CalibrationOptions {
   /** The model whose overhead is learned: a fit of the same kind keeps the same key. */
   key: string;
-  /** The calibration file. Default: `NLSQ_MEMORY_CALIBRATION`, else `$XDG_CACHE_HOME/nlsq-memory/calibration.json` (`~/.cache/…`; `%LOCALAPPDATA%\…` on Windows). */
+  /** The calibration file. Default: `NLSQ_MEMORY_CALIBRATION`, else `$XDG_CACHE_HOME/nlsq-memory/calibration.json` (`%LOCALAPPDATA%\…` on Windows; `~/.cache/…` where the variable is unset, empty or not absolute). */
   store?: string | null;
 }
 

@@ -12,20 +12,27 @@ export function emptyStore(): CalibrationStore {
 /**
  * Where the calibration file is: `store`, else `NLSQ_MEMORY_CALIBRATION`, else
  * `$XDG_CACHE_HOME/nlsq-memory/calibration.json` (`~/.cache/…`; `%LOCALAPPDATA%\…` on Windows).
+ * As the XDG spec says, a cache variable that is empty or not an absolute path is ignored.
  */
 export function storePath(
   store: string | undefined,
   env: Record<string, string | undefined>,
+  platform: string = process.platform,
 ): string {
   if (store !== undefined) return store;
   const given = env.NLSQ_MEMORY_CALIBRATION;
   if (given !== undefined && given !== '') return given;
-  const { join } = builtin('node:path');
-  const cache =
-    process.platform === 'win32'
-      ? (env.LOCALAPPDATA ?? join(builtin('node:os').homedir(), 'AppData', 'Local'))
-      : (env.XDG_CACHE_HOME ?? join(builtin('node:os').homedir(), '.cache'));
-  return join(cache, 'nlsq-memory', 'calibration.json');
+  const windows = platform === 'win32';
+  const path = builtin('node:path')[windows ? 'win32' : 'posix'];
+  const home = builtin('node:os').homedir();
+  const cache = windows ? env.LOCALAPPDATA : env.XDG_CACHE_HOME;
+  const base =
+    cache !== undefined && path.isAbsolute(cache)
+      ? cache
+      : windows
+        ? path.join(home, 'AppData', 'Local')
+        : path.join(home, '.cache');
+  return path.join(base, 'nlsq-memory', 'calibration.json');
 }
 
 function isOverhead(value: unknown): value is number {
