@@ -10,6 +10,7 @@ export {
   type PeakMeasurementOptions,
   type PeakProbe,
   type ReadCalibrationOptions,
+  type RecordFitPeakOptions,
   readCalibration,
   recordFitPeak,
   startPeakMeasurement,

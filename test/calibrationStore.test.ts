@@ -1,13 +1,14 @@
 // The calibration file as a file: where it is, which entries it accepts, and how often it is read.
 // Every store here is a temporary file; nothing reads or writes the machine's own cache.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, win32 } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { STRATEGIES } from '../src/core/types.js';
-import { NLSQStrategy } from '../src/index.js';
+import { NLSQStrategy, planNlsqFitSync, readCalibration, recordFitPeak } from '../src/index.js';
 import { storePath } from '../src/sources/calibrationFile.js';
+import { GIB, makeTree } from './helpers.js';
 
 const src = fileURLToPath(new URL('../src/', import.meta.url));
 
@@ -59,5 +60,50 @@ describe('where the store is', () => {
     const env = { NLSQ_MEMORY_CALIBRATION: '/data/c.json', XDG_CACHE_HOME: '' };
     expect(storePath('/mine.json', env, 'linux')).toBe('/mine.json');
     expect(storePath(undefined, env, 'linux')).toBe('/data/c.json');
+  });
+});
+
+describe('the environment that names the store', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("is the plan's for recording and reading too: a plan and a record given one env meet", async () => {
+    const elsewhere = join(makeTree({}), 'process.json');
+    vi.stubEnv('NLSQ_MEMORY_CALIBRATION', elsewhere);
+    const env = { NLSQ_MEMORY_CALIBRATION: join(makeTree({}), 'calibration.json') };
+    const options = { totalMemoryBytes: GIB, env, calibration: { key: 'm' } };
+    const plan = planNlsqFitSync(23_000_000, 53, options);
+    const peakBytes = 1e8 + 9 * plan.chunkJacobianBytes;
+    const measurement = {
+      peakBytes,
+      baselineBytes: 1e8,
+      source: 'sampled-rss',
+      durationMs: 1,
+    } as const;
+    for (let run = 0; run < 3; run++) await recordFitPeak(plan, measurement, { key: 'm', env });
+    expect(await readCalibration('m', { env })).toMatchObject({ observations: 3 });
+    expect(planNlsqFitSync(23_000_000, 53, options).reason).toMatch(/learned from 3 runs/);
+    expect(existsSync(elsewhere)).toBe(false);
+    expect(existsSync(env.NLSQ_MEMORY_CALIBRATION)).toBe(true);
+  });
+
+  it.each([
+    [{ key: 'm', env: 'x' }, TypeError, "Expected `env` to be an object, got 'x'"],
+    [{ key: 'm', env: { A: 1 } }, TypeError, 'Expected `env.A` to be a string or undefined, got 1'],
+  ])('is checked as every env option is: %o', async (options, type, message) => {
+    const plan = planNlsqFitSync(10, 2, { totalMemoryBytes: GIB, env: {} });
+    const measurement = {
+      peakBytes: 2,
+      baselineBytes: 1,
+      source: 'sampled-rss',
+      durationMs: 1,
+    } as const;
+    for (const call of [
+      () => recordFitPeak(plan, measurement, options as never),
+      () => readCalibration('m', { env: options.env } as never),
+    ]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(type);
+      expect((error as Error).message).toBe(message);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import {
   assertBetween,
   assertCount,
+  assertEnv,
   assertNonEmptyString,
   assertObject,
   assertOneOf,
@@ -57,10 +58,18 @@ export interface CalibrationOptions {
   store?: string | null;
 }
 
+/** Options of {@link recordFitPeak}: where observations are kept, and the environment that names the file. */
+export interface RecordFitPeakOptions extends CalibrationOptions {
+  /** The environment whose variables name the file (`NLSQ_MEMORY_CALIBRATION`, `XDG_CACHE_HOME`): the plan's `env`, so that both use one file. Default: `process.env`. */
+  env?: Record<string, string | undefined> | null;
+}
+
 /** Options of {@link readCalibration}: the file, and which of the key's entries. `null` means "not given". */
 export interface ReadCalibrationOptions {
   /** The calibration file; default as in {@link CalibrationOptions}. */
   store?: string | null;
+  /** The environment whose variables name the file, as in {@link RecordFitPeakOptions}. Default: `process.env`. */
+  env?: Record<string, string | undefined> | null;
   /** The strategy whose observations to read. Default: the entry of the key recorded last. */
   strategy?: NLSQStrategy | null;
   /** The element size whose observations to read. Default: as `strategy`. */
@@ -69,6 +78,7 @@ export interface ReadCalibrationOptions {
 
 const SOURCES = ['memory.peak', 'sampled-rss'] as const;
 const CALIBRATION_FIELDS: Schema = { key: assertNonEmptyString, store: assertNonEmptyString };
+const RECORD_FIELDS: Schema = { ...CALIBRATION_FIELDS, env: assertEnv };
 
 /** Checks the `calibration` option of a plan: `{ key, store? }`. */
 export function checkCalibration(name: string, value: unknown): void {
@@ -166,7 +176,8 @@ function checkPlan(value: unknown): asserts value is FitPlan {
  *
  * @param plan - The plan the fit ran with, from {@link planNlsqFit}.
  * @param measurement - What {@link startPeakMeasurement} saw around the fit.
- * @param options - `key` (the model) and `store` (the file).
+ * @param options - `key` (the model), `store` (the file) and `env` (the plan's: the variables
+ * that name the file).
  * @returns What is known of the model's overhead now.
  * @throws TypeError or RangeError for a bad plan, measurement, key or store, before any I/O.
  * @example
@@ -180,14 +191,14 @@ function checkPlan(value: unknown): asserts value is FitPlan {
 export async function recordFitPeak(
   plan: FitPlan,
   measurement: PeakMeasurement,
-  options: CalibrationOptions,
+  options: RecordFitPeakOptions,
 ): Promise<CalibrationEntry> {
   checkPlan(plan);
   checkMeasurement(measurement);
   assertObject('options', options);
-  const { key, store } = checkOptions<CalibrationOptions>(options, CALIBRATION_FIELDS);
+  const { key, store, env } = checkOptions<RecordFitPeakOptions>(options, RECORD_FIELDS);
   assertNonEmptyString('key', key);
-  const path = storePath(store ?? undefined, process.env);
+  const path = storePath(store ?? undefined, env ?? process.env);
   const at = { key, strategy: plan.decision.strategy, bytesPerElement: plan.bytesPerElement };
   const overhead = observedOverhead(
     measurement.peakBytes,
@@ -212,8 +223,8 @@ export async function recordFitPeak(
  * with `calibration: { key }` use now (`null` below 3 observations).
  *
  * @param key - The model.
- * @param options - `store` (the file), `strategy` and `bytesPerElement` (which entry; default the
- * one recorded last).
+ * @param options - `store` (the file), `env` (the variables that name it), `strategy` and
+ * `bytesPerElement` (which entry; default the one recorded last).
  * @returns The entry; `{ key, observations: 0, overhead: null }` when nothing was recorded.
  * @throws TypeError or RangeError for a bad key or option.
  * @example
@@ -228,12 +239,13 @@ export async function readCalibration(
   assertNonEmptyString('key', key);
   const checked = checkOptions<ReadCalibrationOptions>(options, {
     store: assertNonEmptyString,
+    env: assertEnv,
     strategy: (name, value) => assertOneOf(name, value, STRATEGIES),
     bytesPerElement: (name, value) => assertCount(name, value, true),
   });
   const { read } = await import('./recording.js');
   return read(
-    storePath(checked.store ?? undefined, process.env),
+    storePath(checked.store ?? undefined, checked.env ?? process.env),
     key,
     checked.strategy ?? undefined,
     checked.bytesPerElement ?? undefined,
