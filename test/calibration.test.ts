@@ -20,11 +20,11 @@ const dist = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta
 /** A fresh calibration file, not yet written. */
 const freshStore = () => join(makeTree({}), 'calibration.json');
 
-/** A measurement of a fit that used `overhead` × the plan's Jacobian over its baseline. */
+/** A measurement of a fit that used `overhead` × the plan's Jacobian over its baseline and what stays resident. */
 function measured(plan: FitPlan, overhead: number): PeakMeasurement {
   const baselineBytes = 100_000_000;
   return {
-    peakBytes: baselineBytes + Math.round(overhead * plan.chunkJacobianBytes),
+    peakBytes: baselineBytes + plan.residentBytes + Math.round(overhead * plan.chunkJacobianBytes),
     baselineBytes,
     source: 'sampled-rss',
     durationMs: 1000,

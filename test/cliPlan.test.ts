@@ -67,7 +67,7 @@ describe('nlsq-memory --plan', () => {
     expect(before.stdout).toMatch(/\(overhead 6\.5: 0 of 3 runs recorded to learn it\)\.\n/);
     const plan = planNlsqFitSync(23_000_000, 53, { totalMemoryBytes: GIB, env: {} });
     const measurement = {
-      peakBytes: 1e8 + 9 * plan.chunkJacobianBytes,
+      peakBytes: 1e8 + plan.residentBytes + 9 * plan.chunkJacobianBytes,
       baselineBytes: 1e8,
       source: 'sampled-rss' as const,
       durationMs: 1,

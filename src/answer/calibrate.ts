@@ -162,17 +162,18 @@ function checkPlan(value: unknown): asserts value is FitPlan {
   assertObject('plan.decision', value.decision);
   assertOneOf('plan.decision.strategy', value.decision.strategy, STRATEGIES);
   assertCount('plan.chunkJacobianBytes', value.chunkJacobianBytes);
+  assertCount('plan.residentBytes', value.residentBytes);
   assertCount('plan.bytesPerElement', value.bytesPerElement, true);
 }
 
 /**
- * Records what a fit planned by `plan` really used: the overhead it showed, (peak − baseline) /
- * the Jacobian the plan allocates at once, kept under `key`, the plan's strategy and element
- * size (the last 50). From 3 observations on, plans with `calibration: { key }` use the learned
- * overhead. The file is written atomically under a lock, merged with what concurrent writers
- * added; a corrupt or foreign file is set aside with a warning. A plan without a Jacobian, or a
- * fit that added nothing over its baseline, records nothing, with warning
- * `NLSQ_MEMORY_CALIBRATION_SKIPPED`.
+ * Records what a fit planned by `plan` really used: the overhead it showed, (peak − baseline −
+ * `plan.residentBytes`) / the Jacobian the plan allocates at once, kept under `key`, the plan's
+ * strategy and element size (the last 50). From 3 observations on, plans with
+ * `calibration: { key }` use the learned overhead. The file is written atomically under a lock,
+ * merged with what concurrent writers added; a corrupt or foreign file is set aside with a
+ * warning. A plan without a Jacobian, or a fit that added nothing over its baseline and what its
+ * plan keeps resident, records nothing, with warning `NLSQ_MEMORY_CALIBRATION_SKIPPED`.
  *
  * @param plan - The plan the fit ran with, from {@link planNlsqFit}.
  * @param measurement - What {@link startPeakMeasurement} saw around the fit.
@@ -203,6 +204,7 @@ export async function recordFitPeak(
   const overhead = observedOverhead(
     measurement.peakBytes,
     measurement.baselineBytes,
+    plan.residentBytes,
     plan.chunkJacobianBytes,
   );
   if (overhead === null) {
@@ -210,7 +212,7 @@ export async function recordFitPeak(
       'NLSQ_MEMORY_CALIBRATION_SKIPPED',
       plan.chunkJacobianBytes === 0
         ? `Nothing recorded for ${key}: the plan has no Jacobian to measure an overhead against`
-        : `Nothing recorded for ${key}: the fit added nothing over its baseline`,
+        : `Nothing recorded for ${key}: the fit added nothing over its baseline and what its plan keeps resident`,
     );
   }
   // Writing the file is loaded on first use: importing the library does not parse it.

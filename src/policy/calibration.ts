@@ -28,16 +28,19 @@ export function learnedOverhead(observations: readonly number[]): number | null 
 }
 
 /**
- * The overhead one fit showed: the memory it added over its baseline, per byte of the Jacobian
- * it allocated at once; `null` when there is no Jacobian or it added nothing.
+ * The overhead one fit showed: the memory it added over its baseline, less what its plan budgets
+ * as resident beside the chunks (the index array), per byte of the Jacobian it allocated at once;
+ * `null` when there is no Jacobian or it added nothing beyond what stays resident.
  */
 export function observedOverhead(
   peakBytes: number,
   baselineBytes: number,
+  residentBytes: number,
   jacobianBytes: number,
 ): number | null {
-  if (jacobianBytes <= 0 || peakBytes <= baselineBytes) return null;
-  return (peakBytes - baselineBytes) / jacobianBytes;
+  const added = peakBytes - baselineBytes - residentBytes;
+  if (jacobianBytes <= 0 || added <= 0) return null;
+  return added / jacobianBytes;
 }
 
 /** Whether `entry` is the one for this model, strategy and element size. */

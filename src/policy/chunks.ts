@@ -22,10 +22,11 @@ export interface SizeInput {
   peak: Peak;
 }
 
-/** A chunk size, and why. */
+/** A chunk size, why, and the bytes its budget left out as held whole beside the chunks. */
 export interface Size {
   chunkPoints: number;
   reason: string;
+  residentBytes: number;
 }
 
 /** Per strategy: the default smallest and largest chunk, and what the reason calls one. */
@@ -62,6 +63,7 @@ function standardSize(r: SizeInput, decision: StrategyDecision, thresholdBytes: 
     return {
       chunkPoints: nPoints,
       reason: `All ${grouped(nPoints)} points in one block: the fit's peak (${peak}) fits ${budgetOf(r.workers)} (${formatSize(thresholdBytes)}) and its Jacobian ${r.cap.one}.`,
+      residentBytes: 0,
     };
   }
   if (rows === 0) {
@@ -72,6 +74,7 @@ function standardSize(r: SizeInput, decision: StrategyDecision, thresholdBytes: 
   return {
     chunkPoints: rows,
     reason: `The full Jacobian (${grouped(nPoints * nParams)} elements) exceeds ${cap} (${grouped(maxElements)} elements): blocks of ${grouped(rows)} rows.`,
+    residentBytes: 0,
   };
 }
 
@@ -104,6 +107,7 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
     return {
       chunkPoints: nPoints,
       reason: `All ${grouped(nPoints)} points in one ${limits.one}, ${fitsBudget}.`,
+      residentBytes: resident,
     };
   }
   const aligned = alignTo * Math.floor(fitting / alignTo);
@@ -132,6 +136,7 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
     return {
       chunkPoints: maxAligned,
       reason: `${limits.many} of ${grouped(maxAligned)} points, the largest allowed (maxChunkPoints ${grouped(max)})${multiple}: their ${jacobianFits}.`,
+      residentBytes: resident,
     };
   }
   const chunkPoints = aligned;
@@ -143,17 +148,21 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
     return {
       chunkPoints,
       reason: `${limits.many} of ${grouped(chunkPoints)} point${chunkPoints === 1 ? '' : 's'}, below the minimum of ${grouped(min)}: the most ${limit}${multiple}.`,
+      residentBytes: resident,
     };
   }
   return {
     chunkPoints,
     reason: `${limits.many} of ${grouped(chunkPoints)} points, the most ${limit}${multiple}.`,
+    residentBytes: resident,
   };
 }
 
 /** How many points each chunk or batch holds for `decision`, and why. */
 export function sizeChunks(r: SizeInput, decision: StrategyDecision, thresholdBytes: number): Size {
-  if (r.nPoints === 0) return { chunkPoints: 0, reason: 'No points: nothing to allocate.' };
+  if (r.nPoints === 0) {
+    return { chunkPoints: 0, reason: 'No points: nothing to allocate.', residentBytes: 0 };
+  }
   if (decision.strategy === NLSQStrategy.STANDARD) return standardSize(r, decision, thresholdBytes);
   return chunkedSize(r, decision.strategy, thresholdBytes);
 }

@@ -23,6 +23,8 @@ export interface FitPlan {
   readonly maxTypedArrayBytes: number;
   /** Bytes per Jacobian element the plan was sized for (8 for float64). */
   readonly bytesPerElement: number;
+  /** Bytes the plan budgets as held whole while the chunks stream: `out_of_core`, `nPoints × residentBytesPerPoint` (the index array); otherwise 0. */
+  readonly residentBytes: number;
   /** One sentence: why this size. */
   readonly reason: string;
 }
@@ -149,6 +151,7 @@ export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules
     chunkJacobianBytes: chunkPoints * nParams * peak.bytesPerElement,
     maxTypedArrayBytes: rules.typedArrayElements * peak.bytesPerElement,
     bytesPerElement: peak.bytesPerElement,
+    residentBytes: size.residentBytes,
     reason,
   });
   log(
