@@ -13,8 +13,8 @@ import {
   type CalibrationEntry,
   entryOf,
   findEntry,
-  MIN_OBSERVATIONS,
   observedOverhead,
+  settleOverhead,
 } from '../policy/calibration.js';
 import type { FitPlan, PlanRules } from '../policy/plan.js';
 import { decide, type NLSQStrategy } from '../policy/strategy.js';
@@ -88,8 +88,9 @@ export function checkCalibration(name: string, value: unknown): void {
 }
 
 /**
- * The plan's rules with the overhead learned for `calibration.key`, for the strategy the default
- * overhead decides; where fewer than 3 runs were recorded, as they are, saying so.
+ * The plan's rules with the overhead learned for `calibration.key` for the strategy the plan ends
+ * on (see {@link settleOverhead}), and that decision, so that it is not made again; where that
+ * strategy has fewer than 3 runs, the default, saying so.
  */
 export function calibrated(
   rules: PlanRules,
@@ -98,16 +99,21 @@ export function calibrated(
   env: Record<string, string | undefined>,
 ): PlanRules {
   const { nPoints, nParams, workers, peak } = rules;
-  const first = decide(nPoints, nParams, threshold.thresholdGb / workers, peak, workers);
+  const { key } = calibration;
   const store = readStoreSync(storePath(calibration.store ?? undefined, env));
-  const entry = findEntry(store, calibration.key, first.strategy, peak.bytesPerElement);
-  const { observations, overhead } = entryOf(calibration.key, entry?.observations);
-  if (overhead === null) {
-    const note = `overhead ${peak.jacobianOverhead}: ${observations} of ${MIN_OBSERVATIONS} runs recorded to learn it`;
-    return { ...rules, note };
-  }
-  const note = `overhead ${overhead.toFixed(2)} learned from ${observations} runs`;
-  return { ...rules, peak: { ...peak, jacobianOverhead: overhead }, note };
+  const { decision, overhead, note } = settleOverhead(
+    (jacobianOverhead) =>
+      decide(
+        nPoints,
+        nParams,
+        threshold.thresholdGb / workers,
+        { ...peak, jacobianOverhead },
+        workers,
+      ),
+    (strategy) => entryOf(key, findEntry(store, key, strategy, peak.bytesPerElement)?.observations),
+    peak.jacobianOverhead,
+  );
+  return { ...rules, peak: { ...peak, jacobianOverhead: overhead }, decision, note };
 }
 
 /**

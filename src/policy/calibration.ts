@@ -1,5 +1,5 @@
 import type { CalibrationStore as Store, StoredEntry } from '../core/types.js';
-import type { NLSQStrategy } from './strategy.js';
+import type { NLSQStrategy, StrategyDecision } from './strategy.js';
 
 /** What is known of a model's overhead. */
 export interface CalibrationEntry {
@@ -104,5 +104,76 @@ export function entryOf(
     key,
     observations: observations?.length ?? 0,
     overhead: learnedOverhead(observations ?? []),
+  };
+}
+
+/** What is learned for one strategy: the overhead plans use (`null` below 3 runs), from how many runs. */
+export interface Learned {
+  observations: number;
+  overhead: number | null;
+}
+
+/** The decision a calibrated plan ends on, the overhead it used, and what its reason says of it. */
+export interface Settled {
+  decision: StrategyDecision;
+  overhead: number;
+  note: string;
+}
+
+/** One strategy's overhead: learned, or `base` below 3 runs. */
+interface Used extends Learned {
+  strategy: NLSQStrategy;
+  value: number;
+}
+
+/** How the reason names an overhead used where two strategies decide each other's. */
+function described(used: Used, base: number): string {
+  const { strategy, observations } = used;
+  return used.overhead === null
+    ? `${base}, the default (${strategy}: ${observations} of ${MIN_OBSERVATIONS} runs recorded)`
+    : `${used.value.toFixed(2)} learned from ${observations} ${strategy} runs`;
+}
+
+/**
+ * The overhead learned for the strategy a plan ends on (`base` where it has too few runs), and
+ * that decision. Decided with `base` first, then with what that strategy learned; where that moves
+ * the strategy, with what the new one learned. Where each overhead decides the other's strategy
+ * (no overhead agrees with its decision), the larger: the safe one. Only the overhead moves the
+ * strategy between `standard` and `out_of_core` (the index array alone decides streaming), so this
+ * takes at most three decisions.
+ */
+export function settleOverhead(
+  decideWith: (overhead: number) => StrategyDecision,
+  learnedFor: (strategy: NLSQStrategy) => Learned,
+  base: number,
+): Settled {
+  const use = (strategy: NLSQStrategy): Used => {
+    const learned = learnedFor(strategy);
+    return { ...learned, strategy, value: learned.overhead ?? base };
+  };
+  const settled = (decision: StrategyDecision, used: Used): Settled => ({
+    decision,
+    overhead: used.value,
+    note:
+      used.overhead === null
+        ? `overhead ${base}: ${used.observations} of ${MIN_OBSERVATIONS} runs recorded to learn it`
+        : `overhead ${used.value.toFixed(2)} learned from ${used.observations} runs`,
+  });
+  const first = decideWith(base);
+  const own = use(first.strategy);
+  if (own.value === base) return settled(first, own);
+  const moved = decideWith(own.value);
+  if (moved.strategy === first.strategy) return settled(moved, own);
+  const next = use(moved.strategy);
+  if (next.value === own.value) return settled(moved, next);
+  const back = decideWith(next.value);
+  if (back.strategy === moved.strategy) return settled(back, next);
+  // Each decides the other's strategy: the larger overhead, which decides the heavier one.
+  const [larger, smaller, decision] =
+    next.value > own.value ? [next, own, back] : [own, next, moved];
+  return {
+    decision,
+    overhead: larger.value,
+    note: `overhead ${described(larger, base)}, the larger of two that decide each other's strategy: ${smaller.strategy}'s is ${smaller.overhead === null ? `${base}, the default` : `${smaller.value.toFixed(2)} from ${smaller.observations} runs`}`,
   };
 }

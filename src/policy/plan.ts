@@ -37,6 +37,8 @@ export interface PlanRules extends SizeInput {
   typedArrayElements: number;
   /** What the reason adds about the overhead (learned from measured peaks, or not yet). */
   note?: string;
+  /** The decision against this threshold, where calibration already made it: not made again. */
+  decision?: StrategyDecision;
 }
 
 const DEFAULT_RESIDENT_BYTES = 8;
@@ -137,7 +139,8 @@ export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules
   const started = performance.now();
   const { nPoints, nParams, workers, peak } = rules;
   const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
-  const decision = decide(nPoints, nParams, threshold.thresholdGb / workers, peak, workers);
+  const decision =
+    rules.decision ?? decide(nPoints, nParams, threshold.thresholdGb / workers, peak, workers);
   const size = sizeChunks(rules, decision, thresholdBytes);
   const { chunkPoints } = size;
   const reason =
