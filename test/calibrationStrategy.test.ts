@@ -107,3 +107,28 @@ describe('settling the overhead', () => {
     );
   });
 });
+
+describe('settling the overhead where the first strategy holds the larger', () => {
+  const decideWith = (jacobianOverhead: number) =>
+    decide(2_000_000, 53, 3, { bytesPerElement: 8, jacobianOverhead });
+
+  it.each([
+    [
+      { standard: 9.9, out_of_core: 2.2 },
+      "overhead 9.90 learned from 3 standard runs, the larger of two that decide each other's strategy: out_of_core's is 2.20 from 3 runs",
+    ],
+    [
+      { standard: 9.9 },
+      "overhead 9.90 learned from 3 standard runs, the larger of two that decide each other's strategy: out_of_core's is 2, the default",
+    ],
+  ])('keeps it, on the strategy it decides: %o', (runs, note) => {
+    // A default of 2 decides standard; standard's 9.9 decides out_of_core, whose overhead decides standard.
+    const learnedFor = (strategy: NLSQStrategy) => ({
+      observations: 3,
+      overhead: (runs as Partial<Record<NLSQStrategy, number>>)[strategy] ?? null,
+    });
+    const settled = settleOverhead(decideWith, learnedFor, 2);
+    expect(settled).toEqual({ decision: decideWith(9.9), overhead: 9.9, note });
+    expect(settled.decision.strategy).toBe('out_of_core');
+  });
+});
