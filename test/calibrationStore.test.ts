@@ -1,13 +1,21 @@
 // The calibration file as a file: where it is, which entries it accepts, and how often it is read.
 // Every store here is a temporary file; nothing reads or writes the machine's own cache.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
-import { join, win32 } from 'node:path';
+import { join, relative, win32 } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { STRATEGIES } from '../src/core/types.js';
 import { NLSQStrategy, planNlsqFitSync, readCalibration, recordFitPeak } from '../src/index.js';
-import { storePath } from '../src/sources/calibrationFile.js';
+import { readStoreSync, storePath } from '../src/sources/calibrationFile.js';
 import { GIB, makeTree } from './helpers.js';
 
 const src = fileURLToPath(new URL('../src/', import.meta.url));
@@ -105,5 +113,64 @@ describe('the environment that names the store', () => {
       expect(error).toBeInstanceOf(type);
       expect((error as Error).message).toBe(message);
     }
+  });
+});
+
+describe('a store read for plans', () => {
+  /** A store file of `runs` observations of model `m`, and a reader that counts its reads. */
+  function storeOf(runs: number[]) {
+    const store = join(makeTree({}), 'calibration.json');
+    const entries = [
+      { key: 'm', strategy: 'out_of_core', bytesPerElement: 8, observations: runs, updatedAt: 1 },
+    ];
+    writeFileSync(store, JSON.stringify({ version: 1, entries }));
+    const reads: string[] = [];
+    const read = (path: string) => {
+      reads.push(path);
+      return readFileSync(path, 'utf8');
+    };
+    return { store, reads, read };
+  }
+  const runsIn = (store: ReturnType<typeof readStoreSync>) => store.entries[0]?.observations;
+
+  it('is parsed once while the file stays the same', () => {
+    const { store, reads, read } = storeOf([7, 7, 7]);
+    const first = readStoreSync(store, read);
+    expect(readStoreSync(store, read)).toBe(first);
+    expect(readStoreSync(relative(process.cwd(), store), read)).toBe(first);
+    expect(reads).toHaveLength(1);
+  });
+
+  it('is read again once another process renames a new file over it, or writes it in place', () => {
+    const { store, reads, read } = storeOf([7, 7, 7]);
+    expect(runsIn(readStoreSync(store, read))).toEqual([7, 7, 7]);
+    const replaced = `${store}.other`;
+    writeFileSync(replaced, readFileSync(store, 'utf8').replace('[7,7,7]', '[8,8,8]'));
+    renameSync(replaced, store);
+    expect(runsIn(readStoreSync(store, read))).toEqual([8, 8, 8]);
+    // In place, as long as before, an hour later: the same inode, another time.
+    writeFileSync(store, readFileSync(store, 'utf8').replace('[8,8,8]', '[9,9,9]'));
+    const later = new Date(Date.now() + 3_600_000);
+    utimesSync(store, later, later);
+    expect(runsIn(readStoreSync(store, read))).toEqual([9, 9, 9]);
+    expect(reads).toHaveLength(3);
+    rmSync(store);
+    expect(readStoreSync(store, read).entries).toEqual([]);
+  });
+
+  it("is read again after this process's own record, by the next plan", async () => {
+    const { store } = storeOf([7, 7]);
+    const options = { totalMemoryBytes: GIB, env: {}, calibration: { key: 'm', store } };
+    const before = planNlsqFitSync(23_000_000, 53, options);
+    expect(before.reason).toMatch(/2 of 3 runs recorded/);
+    const peakBytes = 1e8 + before.residentBytes + 7 * before.chunkJacobianBytes;
+    const measurement = {
+      peakBytes,
+      baselineBytes: 1e8,
+      source: 'sampled-rss',
+      durationMs: 1,
+    } as const;
+    await recordFitPeak(before, measurement, { key: 'm', store });
+    expect(planNlsqFitSync(23_000_000, 53, options).reason).toMatch(/learned from 3 runs/);
   });
 });

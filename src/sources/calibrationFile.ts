@@ -78,17 +78,59 @@ export function warnSetAside(path: string, aside: string): void {
   );
 }
 
-/** The store in `path`: empty when missing or unreadable; a corrupt file is set aside. Never throws. */
-export function readStoreSync(path: string): CalibrationStore {
+/** A store parsed from its file, and the file's identity then. */
+interface Parsed {
+  identity: string;
+  store: CalibrationStore;
+}
+
+// Kept on the global object, as the warnings are: the bundle that records forgets what the
+// library's bundle parsed.
+const slot = Symbol.for('nlsq-memory.calibrationStores');
+const holder = globalThis as { [slot]?: Map<string, Parsed> };
+holder[slot] ??= new Map<string, Parsed>();
+const parsed: Map<string, Parsed> = holder[slot];
+/** The most files whose stores are kept parsed. */
+const MAX_PARSED = 16;
+
+/** Forgets the store parsed from `path`: this process wrote it. */
+export function forgetStore(path: string): void {
+  parsed.delete(builtin('node:path').resolve(path));
+}
+
+/**
+ * The store in `path`: empty when missing or unreadable; a corrupt file is set aside. Never
+ * throws. Parsed once while the file stays the same file (inode), of the same size and times: a
+ * stat per call. Another process's write renames a new file over it; this process's forgets it.
+ */
+export function readStoreSync(
+  path: string,
+  readFile: (path: string) => string = (file) => builtin('node:fs').readFileSync(file, 'utf8'),
+): CalibrationStore {
   const fs = builtin('node:fs');
+  const key = builtin('node:path').resolve(path);
+  let identity: string;
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    const stat = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (stat === undefined) {
+      parsed.delete(key);
+      return emptyStore();
+    }
+    identity = `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    const known = parsed.get(key);
+    if (known?.identity === identity) return known.store;
+    text = readFile(path);
   } catch {
     return emptyStore();
   }
   const store = parseStore(text);
-  if (store !== undefined) return store;
+  if (store !== undefined) {
+    parsed.delete(key);
+    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value ?? '');
+    parsed.set(key, { identity, store });
+    return store;
+  }
   const aside = asideName(path);
   try {
     fs.renameSync(path, aside);

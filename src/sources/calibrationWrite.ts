@@ -1,7 +1,7 @@
 import { builtin } from '../core/builtins.js';
 import { logger } from '../core/diagnostics.js';
 import type { CalibrationStore } from '../core/types.js';
-import { asideName, emptyStore, parseStore, warnSetAside } from './calibrationFile.js';
+import { asideName, emptyStore, forgetStore, parseStore, warnSetAside } from './calibrationFile.js';
 import { type LockTiming, withLock } from './calibrationLock.js';
 
 const log = logger('calibration');
@@ -96,6 +96,7 @@ export async function updateStore(
       await fs.writeFile(temporary, `${JSON.stringify(store)}\n`);
       if (!(await holds())) return undefined;
       await renameOver(temporary, path, io.rename ?? fs.rename);
+      forgetStore(path);
       return store;
     } finally {
       await fs.rm(temporary, { force: true });
