@@ -70,6 +70,37 @@ describe('startPeakMeasurement', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it.runIf(process.platform === 'linux')(
+    'lets go of the memory.peak descriptor and the sampling timer of a measurement nobody stops',
+    () => {
+      const { fsRoot } = pod();
+      const script = `
+        const { readdirSync } = await import('node:fs');
+        const { startPeakMeasurement } = await import(${JSON.stringify(dist)});
+        const descriptors = () => readdirSync('/proc/self/fd').length;
+        let samples = 0;
+        const rss = process.memoryUsage.rss;
+        process.memoryUsage.rss = () => (samples += 1, rss());
+        const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+        const before = descriptors();
+        for (let i = 0; i < 50; i++) startPeakMeasurement({ fsRoot: ${JSON.stringify(fsRoot)} });
+        for (let i = 0; i < 20; i++) startPeakMeasurement({ fsRoot: '/nonexistent', intervalMs: 1 });
+        const open = descriptors() - before;
+        for (let i = 0; i < 5; i++) { globalThis.gc(); await pause(20); }
+        const sampled = samples;
+        await pause(200);
+        console.log(JSON.stringify({ open, left: descriptors() - before, sampledSince: samples - sampled }));
+      `;
+      const { stdout, stderr } = spawnSync(
+        process.execPath,
+        ['--expose-gc', '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toEqual({ open: 50, left: 0, sampledSince: 0 });
+    },
+  );
+
   it.each([
     [{ intervalMs: 0 }, RangeError, /`intervalMs`/],
     [{ intervalMs: '20' }, TypeError, /`intervalMs`/],

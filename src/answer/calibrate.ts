@@ -20,7 +20,7 @@ import type { FitPlan, PlanRules } from '../policy/plan.js';
 import { decide, type NLSQStrategy } from '../policy/strategy.js';
 import type { AdaptiveThreshold } from '../policy/threshold.js';
 import { readStoreSync, storePath } from '../sources/calibrationFile.js';
-import { startPeak } from '../sources/peak.js';
+import { type PeakSource, startPeak } from '../sources/peak.js';
 
 export type { CalibrationEntry } from '../policy/calibration.js';
 
@@ -120,7 +120,8 @@ export function calibrated(
  * Starts measuring the highest memory in use, for {@link recordFitPeak}: cgroup v2's
  * `memory.peak` of this process's cgroup, reset for this measurement, where the kernel allows
  * (Linux 6.12+); else this process's resident set, sampled every `intervalMs` by a timer that
- * keeps no process alive, and its `maxRSS` where it rose.
+ * keeps no process alive, and its `maxRSS` where it rose. A probe dropped without `stop()` lets
+ * go of its `memory.peak` descriptor or its timer once it is garbage-collected.
  *
  * @param options - `fsRoot` (default `'/'`) and `intervalMs` (default 20).
  * @returns An object whose `stop()` ends the measurement and gives what it saw.
@@ -140,7 +141,9 @@ export function startPeakMeasurement(options?: PeakMeasurementOptions | null): P
   const started = performance.now();
   const probe = startPeak(checked.fsRoot ?? '/', checked.intervalMs ?? 20);
   let measured: PeakMeasurement | undefined;
-  return {
+  // `stop` names a token of its own, not the probe: nothing it holds keeps the probe alive.
+  const token = {};
+  const handle: PeakProbe = {
     stop: () => {
       measured ??= {
         peakBytes: probe.stop(),
@@ -148,10 +151,18 @@ export function startPeakMeasurement(options?: PeakMeasurementOptions | null): P
         source: probe.source,
         durationMs: performance.now() - started,
       };
+      unstopped?.unregister(token);
       return measured;
     },
   };
+  // A probe dropped without `stop()` lets go of its descriptor and timer when collected.
+  unstopped ??= new FinalizationRegistry((source) => source.release());
+  unstopped.register(handle, probe, token);
+  return handle;
 }
+
+/** What measurements nobody stopped hold, let go of once their probe is collected. */
+let unstopped: FinalizationRegistry<PeakSource> | undefined;
 
 /** Checks a measurement handed to {@link recordFitPeak}. */
 function checkMeasurement(value: unknown): asserts value is PeakMeasurement {

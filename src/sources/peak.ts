@@ -10,6 +10,8 @@ export interface PeakSource {
   baselineBytes: number;
   /** Ends the measurement: the highest memory in use since it started. */
   stop(): number;
+  /** Lets go of what the measurement holds (the descriptor, the timer) without reading it; again, nothing. */
+  release(): void;
 }
 
 const log = logger('calibration');
@@ -43,6 +45,11 @@ function cgroupPeak(fsRoot: string): PeakSource | undefined {
   const current = (): number | undefined =>
     parseInteger(readText(join(directory, 'memory.current')) ?? '');
   const baselineBytes = current() ?? 0;
+  let open = true;
+  const release = (): void => {
+    if (open) fs.closeSync(fd);
+    open = false;
+  };
   return {
     source: 'memory.peak',
     baselineBytes,
@@ -52,11 +59,12 @@ function cgroupPeak(fsRoot: string): PeakSource | undefined {
       try {
         text = buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, 64, 0));
       } finally {
-        fs.closeSync(fd);
+        release();
       }
       const peak = parseInteger(text);
       return Math.max(peak ?? 0, current() ?? 0, baselineBytes);
     },
+    release,
   };
 }
 
@@ -80,6 +88,7 @@ function sampledRss(intervalMs: number): PeakSource {
       const maxAfter = maxRss();
       return maxAfter > maxBefore ? Math.max(peak, maxAfter) : peak;
     },
+    release: () => clearInterval(timer),
   };
 }
 
