@@ -6,15 +6,17 @@ export {
 export {
   type CalibrationEntry,
   type CalibrationOptions,
-  type PeakMeasurement,
-  type PeakMeasurementOptions,
-  type PeakProbe,
   type ReadCalibrationOptions,
   type RecordFitPeakOptions,
   readCalibration,
   recordFitPeak,
-  startPeakMeasurement,
 } from './answer/calibrate.js';
+export {
+  type PeakMeasurement,
+  type PeakMeasurementOptions,
+  type PeakProbe,
+  startPeakMeasurement,
+} from './answer/measurePeak.js';
 export { type FitPlan, type PlanOptions, planNlsqFit, planNlsqFitSync } from './answer/planFit.js';
 export {
   type StrategyOptions,
