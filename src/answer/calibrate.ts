@@ -116,14 +116,16 @@ function checkPlan(value: unknown): asserts value is FitPlan {
  * `calibration: { key }` use the learned overhead. The file is written atomically under a lock,
  * merged with what concurrent writers added; a corrupt or foreign file is set aside with a
  * warning. A plan without a Jacobian, or a fit that added nothing over its baseline and what its
- * plan keeps resident, records nothing, with warning `NLSQ_MEMORY_CALIBRATION_SKIPPED`.
+ * plan keeps resident, records nothing, with warning `NLSQ_MEMORY_CALIBRATION_SKIPPED`; so does a
+ * file whose lock another writer holds for 10 s: nothing is ever written without the lock.
  *
  * @param plan - The plan the fit ran with, from {@link planNlsqFit}.
  * @param measurement - What {@link startPeakMeasurement} saw around the fit.
  * @param options - `key` (the model), `store` (the file) and `env` (the plan's: the variables
  * that name the file).
  * @returns What is known of the model's overhead now.
- * @throws TypeError or RangeError for a bad plan, measurement, key or store, before any I/O.
+ * @throws TypeError or RangeError for a bad plan, measurement, key, store or env, before any I/O;
+ * the file system's error where the file cannot be written (no temporary file is left).
  * @example
  * ```ts
  * const plan = await planNlsqFit(23_000_000, 53, { calibration: { key: 'xpcs-laminar' } });
