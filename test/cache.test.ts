@@ -75,7 +75,7 @@ describe('sharing', () => {
 
 describe('limits', () => {
   it('are read again once the TTL has passed', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     const { fsRoot, setLimit } = limitedTree(8 * GIB);
     const probes = probesWith(64 * GIB);
     expect((await detectMemory({ fsRoot, env, probes }))?.limitBytes).toBe(8 * GIB);
@@ -87,7 +87,7 @@ describe('limits', () => {
   });
 
   it('follow the ttlMs option, in the sync path too', () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     const { fsRoot, setLimit } = limitedTree(8 * GIB);
     const probes = { totalmem: () => 64 * GIB };
     expect(detectMemorySync({ fsRoot, env, probes, ttlMs: 60_000 })?.limitBytes).toBe(8 * GIB);

@@ -446,7 +446,7 @@ describe('the cache', () => {
   });
 
   posix('keeps the devices, and reads free memory again once per ttlMs', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     const bin = makeBin();
     const counter = join(bin, 'runs');
     const free = join(bin, 'free');
@@ -491,7 +491,7 @@ describe('the cache', () => {
   });
 
   posix('retries a run that found nothing, and keeps an answer of no GPU', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     const bin = makeBin();
     const failing = graphicsProbes(new Error('lspci: not found'));
     expect(await detectDeviceMemory({ env: { PATH: bin }, probes: failing })).toEqual([]);
@@ -512,7 +512,7 @@ describe('the cache', () => {
   });
 
   it('reads graphics() again for free memory only when it reports some', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     const probes = graphicsProbes({
       controllers: [{ vendor: 'NVIDIA', model: 'RTX 4090', vram: 24564, memoryFree: 20000 }],
     });

@@ -31,7 +31,7 @@ function flakyProbes(failing: () => boolean, mode: 'hang' | 'nothing' = 'nothing
 
 describe('a failed systeminformation', () => {
   it('is asked again after ttlMs: one slow first call does not pin the answer', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     let slow = true;
     const { probes } = flakyProbes(() => slow, 'hang');
     expect((await detectMemory({ fsRoot, env, probes, timeoutMs: 1 }))?.detectionMethod).toBe('os');
@@ -45,7 +45,7 @@ describe('a failed systeminformation', () => {
   });
 
   it('is asked again after a delay that doubles up to a minute while it keeps failing', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
+    vi.useFakeTimers({ toFake: ['hrtime'] });
     const { probes, calls } = flakyProbes(() => true);
     const askedAt: number[] = [];
     for (let second = 0; second <= 300; second += 1) {
@@ -102,7 +102,7 @@ describe('host available memory', () => {
 
 describe('the cache clock', () => {
   it('is monotonic: a wall clock stepped back does not freeze the limits', () => {
-    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    vi.useFakeTimers({ toFake: ['Date', 'hrtime'] });
     const tree = makeTree({
       'proc/self/cgroup': '0::/\n',
       'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,

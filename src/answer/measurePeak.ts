@@ -1,4 +1,5 @@
 import { assertBetween, assertNonEmptyString } from '../core/check.js';
+import { now } from '../core/clock.js';
 import { checkOptions } from '../core/options.js';
 import { type PeakSource, startPeak } from '../sources/peak.js';
 
@@ -53,7 +54,7 @@ export function startPeakMeasurement(options?: PeakMeasurementOptions | null): P
     fsRoot: assertNonEmptyString,
     intervalMs: (name, value) => assertBetween(name, value, [1, 10_000], true),
   });
-  const started = performance.now();
+  const started = now();
   const probe = startPeak(checked.fsRoot ?? '/', checked.intervalMs ?? 20);
   let measured: PeakMeasurement | undefined;
   // `stop` names a token of its own, not the probe: nothing it holds keeps the probe alive.
@@ -64,7 +65,7 @@ export function startPeakMeasurement(options?: PeakMeasurementOptions | null): P
         peakBytes: probe.stop(),
         baselineBytes: probe.baselineBytes,
         source: probe.source,
-        durationMs: performance.now() - started,
+        durationMs: now() - started,
       };
       unstopped?.unregister(token);
       return measured;

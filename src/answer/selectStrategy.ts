@@ -1,4 +1,5 @@
 import { assertCount } from '../core/check.js';
+import { now } from '../core/clock.js';
 import { logger } from '../core/diagnostics.js';
 import { checkFractionOrOptions } from '../core/options.js';
 import { decide, resolvePeak, type StrategyDecision } from '../policy/strategy.js';
@@ -31,7 +32,7 @@ function decided(
     decision.strategy,
     nPoints,
     nParams,
-    (performance.now() - started).toFixed(3),
+    (now() - started).toFixed(3),
     decision.reason,
   );
   return decision;
@@ -60,7 +61,7 @@ export async function selectNlsqStrategy(
   nParams: number,
   memoryFraction?: number | StrategyOptions | null,
 ): Promise<StrategyDecision> {
-  const started = performance.now();
+  const started = now();
   const options = check(nPoints, nParams, memoryFraction);
   return decided(nPoints, nParams, options, await thresholdAsync(options), started);
 }
@@ -86,7 +87,7 @@ export function selectNlsqStrategySync(
   nParams: number,
   memoryFraction?: number | StrategyOptions | null,
 ): StrategyDecision {
-  const started = performance.now();
+  const started = now();
   const options = check(nPoints, nParams, memoryFraction);
   const threshold = thresholdSync(options, 'selectNlsqStrategy');
   return decided(nPoints, nParams, options, threshold, started);

@@ -2,6 +2,7 @@ import { getAdaptiveMemoryThresholdSync } from '../answer/adaptiveThreshold.js';
 import { STRATEGY_KEYS, THRESHOLD_KEYS } from '../answer/options.js';
 import { planNlsqFitSync } from '../answer/planFit.js';
 import { selectNlsqStrategySync } from '../answer/selectStrategy.js';
+import { builtin } from '../core/builtins.js';
 import { pick } from '../core/options.js';
 import { detectDeviceMemory } from '../detect/devices.js';
 import { detectMemory } from '../detect/memoryDetect.js';
@@ -15,11 +16,11 @@ import { watchChanges } from './watch.js';
 export { type CliIo, supportsColor } from './io.js';
 
 /** The version in package.json, one folder up from the built command, two from this source. */
-async function version(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
+function version(): string {
+  const { readFileSync } = builtin('node:fs');
   for (const path of ['../package.json', '../../package.json']) {
     try {
-      const manifest = JSON.parse(await readFile(new URL(path, import.meta.url), 'utf8')) as {
+      const manifest = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
         name?: string;
         version?: string;
       };
@@ -33,7 +34,7 @@ async function version(): Promise<string> {
 }
 
 async function respond(request: Request, io: CliIo): Promise<void> {
-  if (request.version) return io.stdout(`${await version()}\n`);
+  if (request.version) return io.stdout(`${version()}\n`);
   if (request.help) return io.stdout(HELP);
   // One detection for everything shown: the memory, the GPUs, the threshold, the decision, the plan.
   const { options, nPoints, nParams } = request;

@@ -5,6 +5,7 @@ import type * as FsPromises from 'node:fs/promises';
 import type * as Module from 'node:module';
 import type * as Os from 'node:os';
 import type * as Path from 'node:path';
+import type * as Tty from 'node:tty';
 import type * as V8 from 'node:v8';
 
 /** The builtins this library uses, by name. */
@@ -16,6 +17,7 @@ interface Builtins {
   'node:module': typeof Module;
   'node:os': typeof Os;
   'node:path': typeof Path;
+  'node:tty': typeof Tty;
   'node:v8': typeof V8;
 }
 

@@ -1,3 +1,5 @@
+import { now } from './clock.js';
+
 /** What one computation of a cached value gave. */
 export interface Outcome<T> {
   /** The value to keep (and to answer with). */
@@ -23,8 +25,7 @@ interface Entry<T> {
 /** The longest wait before a failed source is asked again, unless `ttlMs` is longer. */
 const MAX_RETRY_MS = 60_000;
 
-/** A monotonic clock in ms: a stepped wall clock neither freezes nor floods a cache. */
-export const now = (): number => performance.now();
+// A monotonic clock: a stepped wall clock neither freezes nor floods a cache.
 
 /**
  * Values by key, each reused for `ttlMs`, then computed again; after a failure, asked again

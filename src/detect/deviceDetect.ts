@@ -1,6 +1,8 @@
 // GPU detection: the tools, the cache, the time budget. `detectDeviceMemory` (devices.ts) loads
 // this module on first use, so that importing the library does not parse it.
+
 import { cachePerObject, type Outcome } from '../core/cache.js';
+import { now } from '../core/clock.js';
 import { TIMED_OUT, within } from '../core/deadline.js';
 import { logger } from '../core/diagnostics.js';
 import type { DeviceMemory, DeviceSource } from '../core/types.js';
@@ -74,8 +76,8 @@ async function queryTool(
   deadline: number,
   cancel?: AbortSignal,
 ): Promise<Attempt> {
-  const started = performance.now();
-  const remaining = (): number => deadline - performance.now();
+  const started = now();
+  const remaining = (): number => deadline - now();
   // A PATH entry on a hung network mount must not hang detection: the lookup is in the budget.
   const file = await within((signal) => findExecutable(tool, env, signal), remaining(), cancel);
   if (file === TIMED_OUT) {
@@ -90,7 +92,7 @@ async function queryTool(
     tool === 'nvidia-smi'
       ? await queryNvidia(file, env, deadline)
       : await queryRocm(file, env, deadline, cancel);
-  const elapsed = (performance.now() - started).toFixed(2);
+  const elapsed = (now() - started).toFixed(2);
   if (devices === TIMED_OUT) {
     log('%s: stopped after %s ms', tool, elapsed);
     return cancel?.aborted === true ? NOTHING : HUNG;
@@ -105,10 +107,10 @@ async function queryGraphics(probes: DeviceProbes, deadline: number): Promise<At
   const devices = await within(async () => {
     const systemInformation = await (probes.loadSystemInformation ?? importSystemInformation)();
     return parseGraphics(await systemInformation.graphics());
-  }, deadline - performance.now());
+  }, deadline - now());
   if (devices === TIMED_OUT) {
     log('systeminformation: graphics() failed or gave no answer within the time budget');
-    return deadline <= performance.now() ? HUNG : NOTHING;
+    return deadline <= now() ? HUNG : NOTHING;
   }
   log('systeminformation: %o devices', devices?.length);
   return { devices, timedOut: false };
@@ -125,7 +127,7 @@ async function detectAll({
   timeoutMs,
   askSystemInformation,
 }: Resolved): Promise<Answer | null> {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = now() + timeoutMs;
   const rocmNotNeeded = new AbortController();
   const rocm = queryTool('rocm-smi', env, deadline, rocmNotNeeded.signal);
   const nvidia = await queryTool('nvidia-smi', env, deadline);
@@ -148,7 +150,7 @@ async function detectAll({
 
 /** Runs the source that answered last again, for its free memory. */
 async function rerun(answer: Answer, { env, probes, timeoutMs }: Resolved): Promise<Answer | null> {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = now() + timeoutMs;
   const { source } = answer;
   const attempt =
     source === 'systeminformation'
@@ -162,7 +164,7 @@ async function update(
   previous: Answer | null | undefined,
   options: Resolved,
 ): Promise<Outcome<Answer | null>> {
-  const started = performance.now();
+  const started = now();
   const last = previous ?? null;
   let answer =
     last === null || options.refresh ? await detectAll(options) : await rerun(last, options);
@@ -179,7 +181,7 @@ async function update(
     answer === null
       ? 'no source answered'
       : `${answer.devices.length} devices from ${answer.source}`,
-    (performance.now() - started).toFixed(2),
+    (now() - started).toFixed(2),
   );
   // systeminformation without free figures has nothing to refresh: its answer holds.
   const keep =

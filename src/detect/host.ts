@@ -1,5 +1,6 @@
 import { builtin } from '../core/builtins.js';
 import { cachePerObject, type Outcome } from '../core/cache.js';
+import { now } from '../core/clock.js';
 import { logger } from '../core/diagnostics.js';
 import { type Reading, unknown } from '../core/reading.js';
 import type { DetectionMethod } from '../core/types.js';
@@ -40,7 +41,7 @@ async function detectHost(
   probes: HostProbes,
   timeoutMs: number,
 ): Promise<Outcome<HostMemory | null>> {
-  const started = performance.now();
+  const started = now();
   const answer = await systemInformationMemory(
     probes.loadSystemInformation ?? importSystemInformation,
     timeoutMs,
@@ -67,7 +68,7 @@ async function detectHost(
     'host %o bytes from %s in %s ms',
     host?.bytes,
     host?.method ?? 'nothing',
-    (performance.now() - started).toFixed(2),
+    (now() - started).toFixed(2),
   );
   return outcome;
 }

@@ -1,4 +1,5 @@
 import { assertCount, assertPositive, assertPositiveInteger, expected } from '../core/check.js';
+import { now } from '../core/clock.js';
 import { logger } from '../core/diagnostics.js';
 import type { Schema } from '../core/options.js';
 import { type SizeInput, sizeChunks } from './chunks.js';
@@ -136,7 +137,7 @@ export function planRules(
  * Pure: the threshold and every rule are given.
  */
 export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules): FitPlan {
-  const started = performance.now();
+  const started = now();
   const { nPoints, nParams, workers, peak } = rules;
   const thresholdBytes = Math.floor(threshold.thresholdBytes / workers);
   const decision =
@@ -164,7 +165,7 @@ export function planFromThreshold(threshold: AdaptiveThreshold, rules: PlanRules
     nParams,
     workers,
     rules.workersFrom,
-    (performance.now() - started).toFixed(3),
+    (now() - started).toFixed(3),
     plan.chunkCount,
     chunkPoints,
     reason,

@@ -2,6 +2,7 @@ import type * as ChildProcess from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { builtin } from '../../core/builtins.js';
 import { killTree, track } from '../../core/children.js';
+import { now } from '../../core/clock.js';
 import { TIMED_OUT, within } from '../../core/deadline.js';
 import type { Env } from '../slurm.js';
 
@@ -34,22 +35,31 @@ export async function findExecutable(
   const path = envValue(env, 'PATH');
   if (path === undefined || path === '') return undefined;
   const { delimiter, isAbsolute, join } = builtin('node:path');
-  const { access, constants, stat } = builtin('node:fs/promises');
   const extensions = process.platform === 'win32' ? ['.exe', '.com'] : [''];
   for (const directory of path.split(delimiter)) {
     if (!isAbsolute(directory)) continue;
     for (const extension of extensions) {
       if (signal.aborted) return undefined;
       const file = join(directory, `${name}${extension}`);
-      try {
-        await access(file, constants.X_OK);
-        if ((await stat(file)).isFile()) return file;
-      } catch {
-        // Not here: try the next directory.
-      }
+      if (await isExecutableFile(file)) return file;
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `file` is a file this process may execute. Asynchronous, since a PATH entry may be on
+ * a hung network mount; through `node:fs`'s callbacks, since `node:fs/promises` costs a
+ * millisecond to load at the command's start.
+ */
+function isExecutableFile(file: string): Promise<boolean> {
+  const fs = builtin('node:fs');
+  return new Promise((resolve) => {
+    fs.access(file, fs.constants.X_OK, (error) => {
+      if (error !== null) resolve(false);
+      else fs.stat(file, (failed, stats) => resolve(failed === null && stats.isFile()));
+    });
+  });
 }
 
 function firstLine(text: string): string {
@@ -129,7 +139,7 @@ export function runTool(
 }
 
 /**
- * Runs `file` with `args` until `deadline` (a `performance.now()` time) or until `cancel` aborts:
+ * Runs `file` with `args` until `deadline` (a time of `now()`, core/clock.ts) or until `cancel` aborts:
  * its result, or {@link TIMED_OUT} once it was killed for either. Never rejects.
  */
 export async function runUntil(
@@ -140,7 +150,7 @@ export async function runUntil(
   cancel?: AbortSignal,
 ): Promise<ToolResult | typeof TIMED_OUT> {
   const step = (signal: AbortSignal) => runTool(file, args, env, signal);
-  const result = await within(step, deadline - performance.now(), cancel);
+  const result = await within(step, deadline - now(), cancel);
   // The kill may settle the run before the deadline's own answer: it is the same end.
   return result === TIMED_OUT || result.status === 'cancelled' ? TIMED_OUT : result;
 }
