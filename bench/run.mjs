@@ -55,6 +55,22 @@ const floorEnv = { ...env, FLOOR_WORK: JSON.stringify(work.refresh) };
 const scratch = mkdtempSync(join(os.tmpdir(), 'nlsq-memory-bench-'));
 const emptyModule = pathToFileURL(join(scratch, 'app.mjs')).href;
 writeFileSync(join(scratch, 'app.mjs'), 'export {};\n');
+// An empty package, as a package is imported: its package.json read for its type, its file loaded.
+const emptyPackage = join(scratch, 'node_modules/empty-package');
+mkdirSync(emptyPackage, { recursive: true });
+writeFileSync(
+  join(emptyPackage, 'package.json'),
+  `${JSON.stringify({ name: 'empty-package', type: 'module', exports: './index.js' })}\n`,
+);
+writeFileSync(join(emptyPackage, 'index.js'), 'export {};\n');
+// The floor of an import, as a package of its own beside it.
+const minimalPackage = join(scratch, 'node_modules/minimal-package');
+mkdirSync(minimalPackage, { recursive: true });
+writeFileSync(
+  join(minimalPackage, 'package.json'),
+  `${JSON.stringify({ name: 'minimal-package', type: 'module', exports: './index.js' })}\n`,
+);
+writeFileSync(join(minimalPackage, 'index.js'), readFileSync(here('floor/module.mjs')));
 const peerScript = join(scratch, 'peer.mjs');
 writeFileSync(
   peerScript,
@@ -68,8 +84,8 @@ const timed = (body) =>
 const cold = {
   'import nlsq-memory': timed(`await import(${JSON.stringify(dist)})`),
   'import systeminformation': timed(`await import(${JSON.stringify(systemInformation)})`),
-  'import a minimal module': timed(
-    `await import(${JSON.stringify(pathToFileURL(here('floor/module.mjs')).href)})`,
+  'import a minimal package': timed(
+    `await import(${JSON.stringify(pathToFileURL(join(minimalPackage, 'index.js')).href)})`,
   ),
   'import + first detectMemory()': timed(
     `const { detectMemory } = await import(${JSON.stringify(dist)}); await detectMemory()`,
@@ -78,6 +94,9 @@ const cold = {
     `const si = (await import(${JSON.stringify(systemInformation)})).default; await si.mem()`,
   ),
   'import an empty module': timed(`await import(${JSON.stringify(`${emptyModule}?again`)})`),
+  'import an empty package': timed(
+    `await import(${JSON.stringify(pathToFileURL(join(emptyPackage, 'index.js')).href)})`,
+  ),
 };
 /** Commands timed from the outside, start to exit. */
 const wall = {
@@ -217,7 +236,7 @@ const reads = (what) =>
   [...what.os.map((name) => `os.${name}()`), ...what.files].join(', ') || 'nothing';
 const output = [
   `nlsq-memory ${version} on Node.js ${process.version.slice(1)}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.type()} ${os.release()}; load average ${load.toFixed(2)} (1 min) on ${cpus.length} cores.`,
-  `Cold figures: medians of ${COLD_RUNS} fresh processes that have loaded one ES module already (importing another, empty one costs ${formatMs(ms['import an empty module'])}); commands: wall time from start to exit. Warm figures: medians per call.`,
+  `Cold figures: medians of ${COLD_RUNS} fresh processes that have loaded one ES module already (importing another, empty one costs ${formatMs(ms['import an empty module'])}, an empty package ${formatMs(ms['import an empty package'])}: an import's ratio is taken above that, for the figure, its peer and its floor alike); commands: wall time from start to exit. Warm figures: medians per call.`,
   `Floor: the same work by a minimal module that reads the same files into one reused buffer (bench/floor/), as a ratio to the same peer. A refresh here reads ${reads(work.refresh)}; a poll ${reads(work.poll)}. The command's floor as an ES module program: ${(ms['a minimal ES module program, the same files'] / ms['node -e 0']).toFixed(3)}.`,
   '',
   markdown(rows(ms)),

@@ -1,12 +1,13 @@
 /**
- * Each figure beside its peer, measured in the same run, with the largest ratio aimed at, and
- * the name of its floor's measurement, or `null`.
+ * Each figure beside its peer, measured in the same run, with the largest ratio aimed at, the
+ * name of its floor's measurement, or `null`, and of what is taken off all three first, if any.
  */
 export declare const TARGETS: readonly (readonly [
   name: string,
   peer: string,
   limit: number,
   floor: string | null,
+  base?: string,
 ])[];
 /** Where the table goes in the README. */
 export declare const MARKERS: readonly [start: string, end: string];
