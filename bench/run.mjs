@@ -15,7 +15,7 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const dist = pathToFileURL(here('../dist/index.js')).href;
 const cli = here('../dist/cli.cjs');
 const systemInformation = import.meta.resolve('systeminformation');
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 31);
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -40,7 +40,7 @@ describe('nlsq-memory --plan', () => {
     [['--workers', '2', '--align', '23'], '--workers and --align need --points and --params'],
     [
       ['--plan', '--key', 'k', '--max-chunk', '9'],
-      '--plan, --max-chunk and --key need --points and --params',
+      '--plan, --key and --max-chunk need --points and --params',
     ],
     [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
     [[...sizes, '--workers', 'many'], `--workers must be a positive integer or 'auto', got "many"`],

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { closest } from '../core/options.js';
-import { FLAGS, type Request, UsageError } from './flags.js';
+import { FLAGS, type Flag, type Request, UsageError } from './flags.js';
 import type { CliIo } from './io.js';
 
 /** The flag an argument names (`--points`, `--points=5`, `-h`), or `undefined`. */
@@ -57,6 +56,46 @@ function attachValues(argv: readonly string[]): string[] {
   return joined;
 }
 
+/** An argument that is no flag: the command takes none. */
+function positional(arg: string): UsageError {
+  return new UsageError(
+    `Unexpected argument '${arg}'. This command does not take positional arguments`,
+  );
+}
+
+/**
+ * The value of each flag in `args` (as {@link attachValues} leaves them: each value flag with
+ * its value), `''` for a switch, in the order given. What `node:util`'s `parseArgs` would do,
+ * without loading it at the command's start.
+ */
+function readValues(args: readonly string[]): [string, string][] {
+  const values: [string, string][] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    if (arg === '--') {
+      const next = args[index + 1];
+      if (next !== undefined) throw positional(next);
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      throw arg.startsWith('-') && arg.length > 1
+        ? new UsageError(`Unknown option '${arg}'`)
+        : positional(arg);
+    }
+    const equals = arg.indexOf('=');
+    const name = arg.slice(2, equals < 0 ? undefined : equals);
+    const flag = FLAGS[name] as Flag;
+    if (flag.value === undefined) {
+      if (equals >= 0) throw new UsageError(`Option '--${name}' does not take an argument`);
+      values.push([name, '']);
+    } else {
+      index += equals < 0 ? 1 : 0;
+      values.push([name, equals < 0 ? (args[index] as string) : arg.slice(equals + 1)]);
+    }
+  }
+  return values;
+}
+
 /** Whether `argv` asks for `flag` (or its short alias) before any `--`. */
 function asks(argv: readonly string[], flag: string): boolean {
   const end = argv.indexOf('--');
@@ -82,29 +121,8 @@ export function parse(
     },
   };
   if (request.help || request.version) return request;
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: attachValues(argv),
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(
-        Object.entries(FLAGS).map(([name, flag]) => [
-          name,
-          {
-            type: flag.value === undefined ? ('boolean' as const) : ('string' as const),
-            ...(flag.short === undefined ? {} : { short: flag.short }),
-          },
-        ]),
-      ),
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    const value = values[name];
-    if (value !== undefined) flag.set(request, typeof value === 'string' ? value : '');
+  for (const [name, value] of readValues(attachValues(argv))) {
+    (FLAGS[name] as Flag).set(request, value);
   }
   if ((request.nPoints === undefined) !== (request.nParams === undefined)) {
     throw new UsageError('--points and --params go together');

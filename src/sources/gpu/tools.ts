@@ -36,15 +36,13 @@ export async function findExecutable(
   if (path === undefined || path === '') return undefined;
   const { delimiter, isAbsolute, join } = builtin('node:path');
   const extensions = process.platform === 'win32' ? ['.exe', '.com'] : [''];
-  for (const directory of path.split(delimiter)) {
-    if (!isAbsolute(directory)) continue;
-    for (const extension of extensions) {
-      if (signal.aborted) return undefined;
-      const file = join(directory, `${name}${extension}`);
-      if (await isExecutableFile(file)) return file;
-    }
-  }
-  return undefined;
+  const files = path
+    .split(delimiter)
+    .filter((directory) => isAbsolute(directory))
+    .flatMap((directory) => extensions.map((extension) => join(directory, `${name}${extension}`)));
+  // All entries are looked at together, the first in PATH's order wins: one wait, not one each.
+  const usable = await Promise.all(files.map((file) => isExecutableFile(file, signal)));
+  return signal.aborted ? undefined : files[usable.indexOf(true)];
 }
 
 /**
@@ -52,9 +50,10 @@ export async function findExecutable(
  * a hung network mount; through `node:fs`'s callbacks, since `node:fs/promises` costs a
  * millisecond to load at the command's start.
  */
-function isExecutableFile(file: string): Promise<boolean> {
+function isExecutableFile(file: string, signal: AbortSignal): Promise<boolean> {
   const fs = builtin('node:fs');
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
     fs.access(file, fs.constants.X_OK, (error) => {
       if (error !== null) resolve(false);
       else fs.stat(file, (failed, stats) => resolve(failed === null && stats.isFile()));
