@@ -9,30 +9,13 @@ import {
   planNlsqFit,
 } from '../src/index.js';
 import { findDevice } from '../src/policy/device.js';
-import { MIG_NODE, MIXED_NODE, nvidiaMachine } from './gpuFixtures.js';
+import { budgetMib, MIG_NODE, MIXED_NODE, nvidiaMachine } from './gpuFixtures.js';
 import { captureWarnings, graphicsProbes, MIB } from './helpers.js';
 
 const posix = it.skipIf(process.platform === 'win32');
 const [A100, L4] = MIXED_NODE;
 const A100_TOTAL = 81920 * MIB;
 const L4_TOTAL = 23034 * MIB;
-
-/** The total a threshold was taken from, in MiB, on the mixed node with `env` added. */
-async function budgetMib(
-  device: number,
-  env: Record<string, string> = {},
-  basis: 'total' | 'available' = 'total',
-) {
-  const { bin } = nvidiaMachine(MIXED_NODE);
-  const { info } = await getAdaptiveMemoryThreshold({
-    device,
-    basis,
-    env: { PATH: bin, ...env },
-    deviceProbes: graphicsProbes(),
-    refresh: true,
-  });
-  return (info.totalMemoryGb * 1024 ** 3) / MIB;
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

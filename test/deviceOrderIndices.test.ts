@@ -4,13 +4,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { visibleDevices } from '../src/detect/visibility.js';
-import {
-  detectDeviceMemory,
-  getAdaptiveMemoryThreshold,
-  getAdaptiveMemoryThresholdSync,
-} from '../src/index.js';
+import { detectDeviceMemory, getAdaptiveMemoryThresholdSync } from '../src/index.js';
 import type { RawDevice } from '../src/sources/gpu/rawDevice.js';
-import { MIXED_NODE, nvidiaMachine } from './gpuFixtures.js';
+import { budgetMib, MIXED_NODE, nvidiaMachine } from './gpuFixtures.js';
 import { captureWarnings, graphicsProbes, MIB } from './helpers.js';
 
 const posix = it.skipIf(process.platform === 'win32');
@@ -19,23 +15,6 @@ const [A100, L4] = MIXED_NODE;
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** The MiB a threshold for `device` was taken from, on the A100 + L4 node with `env` added. */
-async function budgetMib(
-  device: number,
-  env: Record<string, string>,
-  basis: 'total' | 'available' = 'total',
-) {
-  const { bin } = nvidiaMachine(MIXED_NODE);
-  const { info } = await getAdaptiveMemoryThreshold({
-    device,
-    basis,
-    env: { PATH: bin, ...env },
-    deviceProbes: graphicsProbes(),
-    refresh: true,
-  });
-  return (info.totalMemoryGb * 1024 ** 3) / MIB;
-}
 
 describe('CUDA_VISIBLE_DEVICES by index on a node with an A100 and an L4', () => {
   posix('budgets the L4 for 0, which CUDA may count as either GPU', async () => {

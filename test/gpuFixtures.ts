@@ -2,7 +2,8 @@
 // `-q -x` XML) and rocm-smi (`--showmeminfo vram --json`): shell scripts that answer each
 // command line as the real tool does, first (and alone) on the PATH given through `env`.
 import { join } from 'node:path';
-import { makeBin, writeScript } from './helpers.js';
+import { getAdaptiveMemoryThreshold } from '../src/index.js';
+import { graphicsProbes, MIB, makeBin, writeScript } from './helpers.js';
 
 /** A MIG instance: its profile, MIG device number, instance ids, UUID, and fb memory in MiB. */
 export interface FakeInstance {
@@ -266,4 +267,21 @@ ${memoryOnly}
 ;;
 *) exit 2 ;;
 esac`;
+}
+
+/** The MiB a threshold for `device` was taken from, on the A100 + L4 node with `env` added. */
+export async function budgetMib(
+  device: number,
+  env: Record<string, string> = {},
+  basis: 'total' | 'available' = 'total',
+): Promise<number> {
+  const { bin } = nvidiaMachine(MIXED_NODE);
+  const { info } = await getAdaptiveMemoryThreshold({
+    device,
+    basis,
+    env: { PATH: bin, ...env },
+    deviceProbes: graphicsProbes(),
+    refresh: true,
+  });
+  return (info.totalMemoryGb * 1024 ** 3) / MIB;
 }
