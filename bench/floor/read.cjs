@@ -1,5 +1,6 @@
 // The floor of the work: a minimal reader of the files a detection or a poll reads, with open
-// and read into one reused buffer, and nothing else. The bench runs it beside the library.
+// and read into one reused buffer, and nothing else. The bench runs it beside the library, and
+// imports it as a package, as an ES module (bench/run.mjs writes that from this file).
 const { openSync, readSync, closeSync } = process.getBuiltinModule('node:fs');
 
 let buffer = Buffer.allocUnsafe(65_536);
