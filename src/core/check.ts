@@ -33,16 +33,8 @@ function assertNumber(name: string, value: unknown, what: string): asserts value
   if (typeof value !== 'number') throw expected(TypeError, name, what, value);
 }
 
-/**
- * Throws unless `value` is a safe integer at or above 0 (a count of points or parameters), or
- * above 0 with `positive` (a size in bytes). An integer past 2 ** 53 - 1 is named as too large.
- */
-export function assertCount(
-  name: string,
-  value: unknown,
-  positive = false,
-): asserts value is number {
-  const what = positive ? 'a positive integer' : 'a non-negative integer';
+/** Throws unless `value` is a safe integer at or above 0 (above 0 with `positive`): `what` it must be. */
+function checkCount(name: string, value: unknown, what: string, positive: boolean): void {
   assertNumber(name, value, what);
   if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
     throw expected(RangeError, name, 'at most Number.MAX_SAFE_INTEGER', value);
@@ -52,15 +44,21 @@ export function assertCount(
   }
 }
 
+/**
+ * Throws unless `value` is a safe integer at or above 0 (a count of points or parameters), or
+ * above 0 with `positive` (a size in bytes). An integer past 2 ** 53 - 1 is named as too large.
+ */
+export function assertCount(
+  name: string,
+  value: unknown,
+  positive = false,
+): asserts value is number {
+  checkCount(name, value, positive ? 'a positive integer' : 'a non-negative integer', positive);
+}
+
 /** Throws unless `value` is `null` (unknown) or a safe integer at or above 0, a size in bytes. */
 export function assertCountOrNull(name: string, value: unknown): asserts value is number | null {
-  if (value === null) return;
-  const what = 'a non-negative integer or null';
-  assertNumber(name, value, what);
-  if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
-    throw expected(RangeError, name, 'at most Number.MAX_SAFE_INTEGER', value);
-  }
-  if (!Number.isInteger(value) || value < 0) throw expected(RangeError, name, what, value);
+  if (value !== null) checkCount(name, value, 'a non-negative integer or null', false);
 }
 
 /** Throws unless `value` is a safe integer of at least 1; `or` adds to what is expected (`" or 'auto'"`). */
