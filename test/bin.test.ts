@@ -112,6 +112,21 @@ describe('the nlsq-memory command', () => {
     expect(count(/nlsq-memory:strategy selected /)).toBe(1);
   });
 
+  it('says in one line, before anything runs, which Node.js it needs', () => {
+    const { status, stdout, stderr } = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `delete process.getBuiltinModule; process.argv.splice(1, 0, 'nlsq-memory', '--json'); require(${JSON.stringify(cli)})`,
+      ],
+      { encoding: 'utf8', env: cleanEnv() },
+    );
+    expect({ status, stdout }).toEqual({ status: 1, stdout: '' });
+    expect(stderr).toMatch(
+      /^nlsq-memory: needs Node\.js 20\.16 or later; this is v\d+\.\d+\.\d+\n$/,
+    );
+  });
+
   it.skipIf(process.platform === 'win32')('is executable as the build leaves it', () => {
     expect(statSync(cli).mode & 0o111).toBe(0o111);
     expect(execFileSync(cli, ['--version'], { encoding: 'utf8' })).toMatch(

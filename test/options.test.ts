@@ -8,6 +8,7 @@ import {
   estimatePeakMemoryGb,
   getAdaptiveMemoryThreshold,
   getAdaptiveMemoryThresholdSync,
+  planNlsqFitSync,
   selectNlsqStrategy,
   selectNlsqStrategySync,
 } from '../src/index.js';
@@ -165,5 +166,21 @@ describe('the options argument', () => {
       getAdaptiveMemoryThresholdSync({ totalMemoryBytes: 8 * GIB, memoryFraction: null })
         .thresholdGb,
     ).toBe(6);
+  });
+});
+
+describe('an unknown option', () => {
+  it.each([
+    ['align', 'alignTo'],
+    ['fraction', 'memoryFraction'],
+    ['totalMemoryGb', 'totalMemoryBytes'],
+    ['bytesperelement', 'bytesPerElement'],
+    ['workers_count', 'workers'],
+    ['gpu', undefined],
+    ['xyz', undefined],
+  ])('%s names the option meant: %s', (key, meant) => {
+    const call = () => planNlsqFitSync(10, 2, { [key]: 1 } as never);
+    const hint = meant === undefined ? '' : `: did you mean \`${meant}\`?`;
+    expect(call).toThrow(new TypeError(`Unknown option \`${key}\`${hint}`));
   });
 });

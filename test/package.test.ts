@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -104,14 +104,18 @@ describe('the packed package', () => {
     expect(readdirSync(folder)).toEqual(['package.json']);
   });
 
-  it('has a lockfile of this version: a fresh clone installs without changing it', () => {
+  it('has a lockfile of this manifest: a fresh clone installs without changing it', () => {
     const read = (file: string) => JSON.parse(readFileSync(join(repo, file), 'utf8'));
-    const { version } = read('package.json') as { version: string };
+    const manifest = read('package.json') as Record<string, unknown>;
     const lock = read('package-lock.json') as {
       version: string;
-      packages: Record<string, { version?: string }>;
+      packages: Record<string, Record<string, unknown>>;
     };
-    expect([lock.version, lock.packages['']?.version]).toEqual([version, version]);
+    const root = lock.packages[''] ?? {};
+    expect(lock.version).toBe(manifest.version);
+    for (const field of ['version', 'bin', 'engines', 'dependencies', 'devDependencies']) {
+      expect(root[field], field).toEqual(manifest[field]);
+    }
   });
 
   it('ships dist only, without tests or sources', () => {
@@ -139,6 +143,7 @@ describe('the packed package', () => {
       (file) => file.path,
     );
     expect(files.filter((file) => /\.[cm]?js$/.test(file)).sort()).toEqual([
+      'dist/bundle.js',
       'dist/changes.cjs',
       'dist/cli.cjs',
       'dist/core.cjs',
@@ -158,11 +163,20 @@ describe('the packed package', () => {
       expect(
         required.filter(
           (specifier) =>
-            !/^(node:[\w/]+|url|\.\/(deviceDetect|changes|recording)\.cjs)$/.test(specifier),
+            !/^(node:[\w/]+|url|systeminformation(\/lib\/\w+\.js)?|\.\/(deviceDetect|changes|recording)\.cjs)$/.test(
+              specifier,
+            ),
         ),
         file,
       ).toEqual([]);
     }
+    // What bundlers take imports nothing but systeminformation, which they can follow.
+    const imported = [...code('dist/bundle.js').matchAll(/\bimport\s*\(?\s*["'`]([^"'`]+)["'`]/g)];
+    expect(imported.map(([, specifier]) => specifier).sort()).toEqual([
+      'systeminformation',
+      'systeminformation/lib/graphics.js',
+      'systeminformation/lib/memory.js',
+    ]);
     expect(files).toContain('dist/detect/memoryDetect.d.ts');
   });
 
@@ -298,6 +312,56 @@ export { strategy, named, points, thresholdBytes, source, report, unknown, text 
     const result = spawnSync(process.execPath, [tsc, '-p', config], { encoding: 'utf8' });
     expect(result.stdout).toBe('');
     expect(result.status).toBe(0);
+  });
+
+  it("bundles through the package's module condition into a file that runs anywhere, without node_modules", async () => {
+    writeFileSync(
+      join(scratch, 'bundled.mjs'),
+      `import { detectMemory, getAdaptiveMemoryThresholdSync, planNlsqFitSync } from 'nlsq-memory';
+const report = await detectMemory();
+const { thresholdGb } = getAdaptiveMemoryThresholdSync(${usage});
+const { decision } = planNlsqFitSync(100_000_000, 53, ${usage});
+console.log(JSON.stringify({ method: report.detectionMethod, thresholdGb, strategy: decision.strategy }));`,
+    );
+    const { build } = await import('rolldown');
+    const away = mkdtempSync(join(tmpdir(), 'nlsq-memory-bundled-'));
+    await build({
+      input: join(scratch, 'bundled.mjs'),
+      platform: 'node',
+      logLevel: 'silent',
+      output: { file: join(away, 'app.mjs'), format: 'esm', codeSplitting: false },
+    });
+    // Far from any node_modules, debug output asked for: debug is not in the bundle.
+    const output = execFileSync(process.execPath, [join(away, 'app.mjs')], {
+      cwd: away,
+      encoding: 'utf8',
+      env: { ...process.env, DEBUG: 'nlsq-memory:*' },
+    });
+    rmSync(away, { recursive: true, force: true });
+    expect(JSON.parse(output)).toEqual({
+      method: 'systeminformation',
+      thresholdGb: 24,
+      strategy: 'out_of_core',
+    });
+  });
+
+  it('says what a bundler left out where the library is missing beside the entry', () => {
+    const away = mkdtempSync(join(tmpdir(), 'nlsq-memory-entry-'));
+    cpSync(join(scratch, 'node_modules/nlsq-memory/dist/index.js'), join(away, 'index.mjs'));
+    const { status, stderr } = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `(await import(${JSON.stringify(pathToFileURL(join(away, 'index.mjs')).href)})).detectMemorySync();`,
+      ],
+      { encoding: 'utf8' },
+    );
+    rmSync(away, { recursive: true, force: true });
+    expect(status).toBe(1);
+    expect(stderr).toContain(
+      `nlsq-memory cannot find ./core.cjs beside its entry: a bundler that does not take the package's "module" condition left it out.`,
+    );
   });
 
   it('installs the nlsq-memory command', () => {

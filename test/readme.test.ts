@@ -136,7 +136,8 @@ describe('the README', () => {
     expect(readme).toContain('is not on the npm registry yet');
     expect(lines).toContain('npm pack');
     expect(lines).toContain('mkdir -p ../your-project && cd ../your-project');
-    expect(lines).toContain('npm install ../nlsq-memory/nlsq-memory-*.tgz');
+    expect(lines).toContain('clone=$PWD');
+    expect(lines).toContain('npm install "$clone"/nlsq-memory-*.tgz');
     expect(lines).not.toContain('npm install nlsq-memory');
   });
 

@@ -58,7 +58,12 @@ let createDebug: CreateDebug | undefined;
 function loadDebug(): CreateDebug | undefined {
   if (createDebug !== undefined) return createDebug;
   if (process.env.DEBUG === undefined) return undefined;
-  createDebug = requirePackage('debug') as CreateDebug;
+  try {
+    createDebug = requirePackage('debug') as CreateDebug;
+  } catch {
+    // Left out of a bundle: debug output is off, and nothing else changes.
+    createDebug = () => Object.assign(() => {}, { enabled: false }) as unknown as Debugger;
+  }
   return createDebug;
 }
 

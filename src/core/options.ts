@@ -22,6 +22,13 @@ function distance(a: string, b: string): number {
   return row[y.length] ?? 0;
 }
 
+/** How many characters `a` and `b` share from their start. */
+function sharedStart(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && a[length] === b[length]) length += 1;
+  return length;
+}
+
 /** The known name closest to `name`, when one is close enough to be what was meant. */
 export function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
@@ -29,8 +36,16 @@ export function closest(name: string, known: readonly string[]): string | undefi
   const lower = name.toLowerCase();
   for (const candidate of known) {
     const other = candidate.toLowerCase();
-    // A prefix either way (`align` for `alignTo`) is as good as one wrong letter.
-    const score = other.startsWith(lower) || lower.startsWith(other) ? 1 : distance(name, other);
+    // A prefix either way (`align` for `alignTo`), or a word of it (`fraction` for
+    // `memoryFraction`), is as good as one wrong letter; so is a long shared start
+    // (`totalMemoryGb`, the command's, for `totalMemoryBytes`).
+    const score =
+      other.startsWith(lower) ||
+      lower.startsWith(other) ||
+      (lower.length >= 4 && other.includes(lower)) ||
+      sharedStart(lower, other) >= 8
+        ? 1
+        : distance(name, other);
     if (score < bestScore) {
       best = candidate;
       bestScore = score;
