@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
-import { runTool } from '../src/sources/gpu/tools.js';
+import { firstInOrder, runTool } from '../src/sources/gpu/tools.js';
 import {
   captureWarnings,
   graphicsProbes,
@@ -573,5 +573,33 @@ describe('finding a tool on PATH', () => {
       for (const fifo of fifos) closeSync(openSync(fifo, 'w'));
       for (const handle of await Promise.all(blocked)) await handle.close();
     }
+  });
+});
+
+describe('the first usable file of PATH', () => {
+  const never = new Promise<boolean>(() => {});
+  const answers = (table: Record<string, boolean | 'hangs'>) => (file: string) =>
+    table[file] === 'hangs' ? never : Promise.resolve(table[file] === true);
+
+  it('is found while an entry after it hangs, as a network mount may', async () => {
+    const found = await firstInOrder(
+      ['/a', '/b', '/nfs'],
+      answers({ '/b': true, '/nfs': 'hangs' }),
+    );
+    expect(found).toBe('/b');
+  });
+
+  it("waits for an entry before it: PATH's order wins, as in a shell", async () => {
+    let release: (answer: boolean) => void = () => {};
+    const slow = new Promise<boolean>((resolve) => {
+      release = resolve;
+    });
+    const pending = firstInOrder(['/slow', '/b'], (file) =>
+      file === '/slow' ? slow : Promise.resolve(true),
+    );
+    release(true);
+    expect(await pending).toBe('/slow');
+    expect(await firstInOrder([], answers({}))).toBeUndefined();
+    expect(await firstInOrder(['/a', '/b'], answers({}))).toBeUndefined();
   });
 });

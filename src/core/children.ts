@@ -1,9 +1,18 @@
 import type * as ChildProcess from 'node:child_process';
 import { builtin } from './builtins.js';
 
-/** The tools this process started that still run. */
-const running = new Set<ChildProcess.ChildProcess>();
-let hooked = false;
+/**
+ * The tools this process started that still run. Kept on the global object: the command and the
+ * files loaded on first use (GPU detection) share one registry, so that the command's Ctrl-C
+ * kills what GPU detection started.
+ */
+const registry = Symbol.for('nlsq-memory.children');
+const shared = globalThis as {
+  [registry]?: { running: Set<ChildProcess.ChildProcess>; hooked: boolean };
+};
+shared[registry] ??= { running: new Set(), hooked: false };
+const state = shared[registry];
+const { running } = state;
 
 /** `taskkill` by its full path: a bare name searches the current folder first on Windows. */
 function taskkill(): string {
@@ -44,8 +53,8 @@ export function killAll(): void {
 
 /** Keeps `child` in the registry until it ends: it is killed if this process exits first. */
 export function track(child: ChildProcess.ChildProcess): void {
-  if (!hooked) {
-    hooked = true;
+  if (!state.hooked) {
+    state.hooked = true;
     process.once('exit', killAll);
   }
   running.add(child);

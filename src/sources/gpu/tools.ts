@@ -40,9 +40,34 @@ export async function findExecutable(
     .split(delimiter)
     .filter((directory) => isAbsolute(directory))
     .flatMap((directory) => extensions.map((extension) => join(directory, `${name}${extension}`)));
-  // All entries are looked at together, the first in PATH's order wins: one wait, not one each.
-  const usable = await Promise.all(files.map((file) => isExecutableFile(file, signal)));
-  return signal.aborted ? undefined : files[usable.indexOf(true)];
+  const found = await firstInOrder(files, (file) => isExecutableFile(file, signal));
+  return signal.aborted ? undefined : found;
+}
+
+/**
+ * The first of `files` that `usable` says yes to. All are asked together, so that the answer
+ * takes one wait, not one each; it comes as soon as every file before the one found has answered
+ * no: a hung network mount further down PATH does not hold it up.
+ */
+export function firstInOrder(
+  files: readonly string[],
+  usable: (file: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const answers: (boolean | undefined)[] = files.map(() => undefined);
+    const settle = (): void => {
+      const first = answers.findIndex((answer) => answer !== false);
+      if (first < 0) resolve(undefined);
+      else if (answers[first] === true) resolve(files[first]);
+    };
+    files.forEach((file, index) => {
+      void usable(file).then((answer) => {
+        answers[index] = answer;
+        settle();
+      });
+    });
+    settle();
+  });
 }
 
 /**
