@@ -27,7 +27,7 @@ const command = readFileSync(path('../dist/cli.cjs'), 'utf8');
 const newline = command.indexOf('\n') + 1;
 writeFileSync(
   path('../dist/cli.cjs'),
-  `${command.slice(0, newline)}if(typeof process.getBuiltinModule!=='function'){process.stderr.write(\`nlsq-memory: needs Node.js 20.16 or later; this is \${process.version}\\n\`);process.exit(1)}\n${command.slice(newline)}`,
+  `${command.slice(0, newline)}if(typeof process.getBuiltinModule!=='function'){process.stderr.write(\`nlsq-memory: needs Node.js 20.16 or later in 20, 22.3 or later after it; this is \${process.version}\\n\`);process.exit(1)}\n${command.slice(newline)}`,
 );
 // What bundlers take (the package's `module` condition): the library as one ES module, eager.
 await bundle(path('../src/index.ts'), path('../dist/bundle.js'), { forBundlers: true });

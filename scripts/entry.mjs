@@ -24,7 +24,7 @@ export function writeEntry(core, file) {
   const library = createRequire(import.meta.url)(core);
   const names = Object.keys(library).sort();
   const lines = [
-    `if(typeof process.getBuiltinModule!=='function')throw new Error(\`nlsq-memory needs Node.js 20.16 or later (process.getBuiltinModule); this is \${process.version}\`);`,
+    `if(typeof process.getBuiltinModule!=='function')throw new Error(\`nlsq-memory needs Node.js 20.16 or later in 20, 22.3 or later after it (process.getBuiltinModule); this is \${process.version}\`);`,
     `let core;const load=()=>core??=(()=>{try{return process.getBuiltinModule('node:module').createRequire(import.meta.url)('./${basename(core)}')}catch(error){if(error?.code!=='MODULE_NOT_FOUND')throw error;throw new Error('nlsq-memory cannot find ./${basename(core)} beside its entry: a bundler that does not take the package\\'s "module" condition left it out. Give that condition to the bundler, or leave nlsq-memory out of the bundle (esbuild: --external:nlsq-memory)',{cause:error})}})();`,
     ...names.map((name) => exported(name, library[name])),
   ];

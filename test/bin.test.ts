@@ -64,6 +64,23 @@ describe('the nlsq-memory command', () => {
     expect(status).toBe(0);
   });
 
+  it.each([
+    [['--fraction', '2', '--json', '--total-memory-gb', '8'], {}, 0],
+    [['--points', 'x'], {}, 2],
+    [['--json', '--total-memory-gb', '8'], { DEBUG: 'nlsq-memory:*' }, 0],
+  ])(
+    'keeps its exit code for %j when the reader of its stderr went away',
+    async (args, extra, code) => {
+      const child = spawn(process.execPath, [cli, ...args], {
+        env: cleanEnv(extra),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr.destroy();
+      const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(status).toBe(code);
+    },
+  );
+
   it('takes numbers as users write them, and a negative one as a value', () => {
     const budget = ['--params', '10', '--total-memory-gb', '8', '--json'];
     const decisions = ['1e6', '1_000_000', '1000000'].map(
@@ -123,7 +140,7 @@ describe('the nlsq-memory command', () => {
     );
     expect({ status, stdout }).toEqual({ status: 1, stdout: '' });
     expect(stderr).toMatch(
-      /^nlsq-memory: needs Node\.js 20\.16 or later; this is v\d+\.\d+\.\d+\n$/,
+      /^nlsq-memory: needs Node\.js 20\.16 or later in 20, 22\.3 or later after it; this is v\d+\.\d+\.\d+\n$/,
     );
   });
 

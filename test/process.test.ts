@@ -54,7 +54,7 @@ describe('a fresh process', () => {
     );
     expect(status).toBe(1);
     expect(stderr).toMatch(
-      /nlsq-memory needs Node\.js 20\.16 or later \(process\.getBuiltinModule\); this is v\d+/,
+      /nlsq-memory needs Node\.js 20\.16 or later in 20, 22\.3 or later after it \(process\.getBuiltinModule\); this is v\d+/,
     );
   });
 

@@ -22,7 +22,7 @@ interface Builtins {
 }
 
 /**
- * A builtin module, as `require` gives it. `process.getBuiltinModule` (Node.js 20.16+) hands it
+ * A builtin module, as `require` gives it. `process.getBuiltinModule` (Node.js 20.16+, 22.3+) hands it
  * over without the ES module facade that each `import … from 'node:…'` builds at import, about
  * 0.4 ms each (see bench/); the ones used here are loaded on first use.
  */
