@@ -75,3 +75,17 @@ describe('debug output of the command', () => {
     expect(text).not.toMatch(/nlsq-memory:device.*systeminformation/);
   });
 });
+
+describe('a repeated debug line', () => {
+  it('is logged again in a later turn of the event loop: a retry is seen', async () => {
+    createDebug.enable('nlsq-memory:*');
+    lines.length = 0;
+    const options = { totalMemoryBytes: GIB, env: {} };
+    await selectNlsqStrategy(1000, 3, options);
+    await selectNlsqStrategy(1000, 3, options);
+    await new Promise((resolve) => setImmediate(resolve));
+    await selectNlsqStrategy(1000, 3, options);
+    const thresholds = lines.filter((line) => line.includes('nlsq-memory:threshold threshold '));
+    expect(thresholds).toHaveLength(2);
+  });
+});

@@ -53,6 +53,15 @@ describe('where the cgroups are', () => {
     });
   });
 
+  it('is located again while the mount table could not be read', () => {
+    const fsRoot = pod();
+    const mountinfo = join(fsRoot, 'proc/self/mountinfo');
+    renameSync(mountinfo, join(fsRoot, 'mountinfo.away'));
+    expect(refreshed(fsRoot)?.limitBytes).toBeNull();
+    renameSync(join(fsRoot, 'mountinfo.away'), mountinfo);
+    expect(refreshed(fsRoot)?.totalBytes).toBe(2 * GIB);
+  });
+
   it('is located again while /proc/self/cgroup cannot be read', () => {
     const fsRoot = pod();
     rmSync(join(fsRoot, 'proc/self/cgroup'));

@@ -68,8 +68,9 @@ function loadDebug(): CreateDebug | undefined {
 }
 
 /**
- * Returns a logger for the namespace `nlsq-memory:<name>`. A line the same as the one before it in
- * its namespace is not repeated: answers computed twice from one snapshot log once.
+ * Returns a logger for the namespace `nlsq-memory:<name>`. A line the same as the one before it,
+ * in the same turn of the event loop, is not repeated: answers computed twice from one snapshot
+ * log once, while a retry or a poll, later, logs again.
  */
 export function logger(
   name: 'detect' | 'threshold' | 'strategy' | 'plan' | 'watch' | 'device' | 'calibration',
@@ -85,6 +86,11 @@ export function logger(
     if (!log.enabled) return;
     const line = [format, ...args];
     if (line.length === last.length && line.every((part, at) => Object.is(part, last[at]))) return;
+    if (last.length === 0) {
+      setImmediate(() => {
+        last = [];
+      }).unref();
+    }
     last = line;
     log(format, ...args);
   };

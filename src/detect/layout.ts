@@ -11,7 +11,8 @@ const ROOTS_KEPT = 8;
 /**
  * Where this process's memory cgroups are below `fsRoot`. `/proc/self/cgroup` is read each time;
  * the mount table and the controllers only when that text changed (the process moved to another
- * cgroup, as it must before its cgroup can be removed) or could not be read.
+ * cgroup, as it must before its cgroup can be removed), or while nothing was located: a mount
+ * table that could not be read once is read again.
  */
 export function currentLayout(fsRoot: string): CgroupLayout {
   const procSelfCgroup = readText(join(fsRoot, 'proc/self/cgroup'));
@@ -19,6 +20,7 @@ export function currentLayout(fsRoot: string): CgroupLayout {
   if (procSelfCgroup !== undefined && known?.procSelfCgroup === procSelfCgroup) return known;
   const layout = locateCgroups(readText, fsRoot, procSelfCgroup);
   located.delete(fsRoot);
+  if (layout.hierarchies.length === 0) return layout;
   if (located.size >= ROOTS_KEPT) located.delete(located.keys().next().value as string);
   located.set(fsRoot, layout);
   return layout;
