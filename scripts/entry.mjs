@@ -5,18 +5,35 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
+import { types } from 'node:util';
 
-/** One exported value as code: a function's stub, or the constant itself. */
+/** Whether `value` is data JSON writes back as it is: no NaN, -0, undefined, class or Map. */
+function plainData(value) {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== Array.prototype) return false;
+  return Object.values(value).every(plainData);
+}
+
+/** One exported value as code: a function's stub (async where the function is), or the constant. */
 function exported(name, value) {
   if (typeof value === 'function') {
+    if (/^class\b/.test(Function.prototype.toString.call(value))) {
+      throw new Error(`cannot write ${name} into the entry: a class would lose instanceof`);
+    }
     const parameters = Array.from({ length: value.length }, (_, index) => `p${index}`).join(',');
-    return `export function ${name}(${parameters}){return load().${name}(...arguments)}`;
+    const async = types.isAsyncFunction(value) ? 'async ' : '';
+    return `export ${async}function ${name}(${parameters}){return load().${name}(...arguments)}`;
   }
+  if (!plainData(value)) throw new Error(`cannot write ${name} into the entry: not plain data`);
   const literal = JSON.stringify(value);
-  if (JSON.stringify(JSON.parse(literal)) !== JSON.stringify(value) || literal === undefined) {
-    throw new Error(`cannot write ${name} into the entry: it is not plain data`);
+  if (typeof value !== 'object' || value === null) return `export const ${name}=${literal};`;
+  if (Object.values(value).some((member) => typeof member === 'object' && member !== null)) {
+    throw new Error(`cannot write ${name} into the entry: nested data is not frozen whole`);
   }
-  return `export const ${name}=${Object.isFrozen(value) && typeof value === 'object' ? `Object.freeze(${literal})` : literal};`;
+  return `export const ${name}=${Object.isFrozen(value) ? `Object.freeze(${literal})` : literal};`;
 }
 
 /** Writes the entry `file` that loads `core` (a CommonJS file beside it) on first use. */

@@ -30,11 +30,14 @@ describe('a fresh process', () => {
   it("exports from its entry every name of the library's, each function with its name and arity", () => {
     const result = run(`
       import { createRequire } from 'node:module';
+      import { types } from 'node:util';
       const entry = await import(${JSON.stringify(dist)});
       const core = createRequire(import.meta.url)(${JSON.stringify(fileURLToPath(new URL('../dist/core.cjs', import.meta.url)))});
       const shape = (module) => Object.keys(module).filter((name) => name !== '__esModule').sort().map((name) => {
         const value = module[name];
-        return typeof value === 'function' ? [name, value.name, value.length] : [name, value];
+        return typeof value === 'function'
+          ? [name, value.name, value.length, types.isAsyncFunction(value)]
+          : [name, value, Object.isFrozen(value)];
       });
       console.log(JSON.stringify({ entry: shape(entry), core: shape(core) }));
     `) as { entry: unknown[]; core: unknown[] };
