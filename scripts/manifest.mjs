@@ -8,9 +8,10 @@ const kept = 'package.json.unpacked';
 const [step] = process.argv.slice(2);
 if (step === 'strip') {
   const text = readFileSync(manifest, 'utf8');
-  // A pack that failed before `postpack` left the original kept: keep it, not the stripped one.
-  if (!existsSync(kept)) writeFileSync(kept, text);
   const data = JSON.parse(text);
+  // A manifest without `prepare` is one a pack that failed before `postpack` stripped: the
+  // original is the one kept then. Any other is the original, edited since, perhaps.
+  if (data.scripts?.prepare !== undefined || !existsSync(kept)) writeFileSync(kept, text);
   delete data.scripts.prepare;
   writeFileSync(manifest, `${JSON.stringify(data, null, 2)}\n`);
 } else if (step === 'restore') {

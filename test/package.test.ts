@@ -102,6 +102,13 @@ describe('the packed package', () => {
     step('restore');
     expect(readFileSync(join(folder, 'package.json'), 'utf8')).toBe(original);
     expect(readdirSync(folder)).toEqual(['package.json']);
+    // A failed pack, then the manifest put back by hand and edited: the edit is what is kept.
+    step('strip');
+    const edited = original.replace('"t"', '"t2"');
+    writeFileSync(join(folder, 'package.json'), edited);
+    step('strip');
+    step('restore');
+    expect(readFileSync(join(folder, 'package.json'), 'utf8')).toBe(edited);
   });
 
   it('has a lockfile of this manifest: a fresh clone installs without changing it', () => {
