@@ -105,6 +105,9 @@ const cold = {
   'import + first detectMemory()': timed(
     `const { detectMemory } = await import(${JSON.stringify(dist)}); await detectMemory()`,
   ),
+  'import + first detectMemorySync()': timed(
+    `const { detectMemorySync } = await import(${JSON.stringify(dist)}); detectMemorySync()`,
+  ),
   'import systeminformation + first mem()': timed(
     `const si = (await import(${JSON.stringify(systemInformation)})).default; await si.mem()`,
   ),

@@ -17,6 +17,7 @@ export const TARGETS = [
     'import an empty package',
   ],
   ['import + first detectMemory()', 'import systeminformation + first mem()', 1.15, null],
+  ['import + first detectMemorySync()', 'import systeminformation + first mem()', 1.15, null],
   [
     'nlsq-memory --json (the command)',
     'node -e 0',

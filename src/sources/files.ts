@@ -2,12 +2,13 @@ import { builtin } from '../core/builtins.js';
 
 const { openSync, readSync, closeSync } = builtin('node:fs');
 
-/** The one buffer every read goes through, grown to the largest file read (a mount table). */
+/** The one buffer every read goes through; a larger one (a big mount table) is let go after it. */
 let buffer: Buffer | undefined;
+const BUFFER_BYTES = 16_384;
 
 /** Reads the open file `fd` to its end into the buffer; the number of bytes read. */
 function readAll(fd: number): number {
-  buffer ??= Buffer.allocUnsafe(16_384);
+  buffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
   let length = 0;
   for (;;) {
     const read = readSync(fd, buffer, length, buffer.length - length, null);
@@ -39,7 +40,9 @@ export function readText(file: string): string | undefined {
   }
   try {
     const length = readAll(fd);
-    return (buffer as Buffer).toString('utf8', 0, length);
+    const text = (buffer as Buffer).toString('utf8', 0, length);
+    if ((buffer as Buffer).length > BUFFER_BYTES) buffer = undefined;
+    return text;
   } catch {
     return undefined;
   } finally {
