@@ -337,6 +337,7 @@ describe('a tool that hangs', () => {
     const probes = graphicsProbes({
       controllers: [{ vendor: 'NVIDIA', model: 'T4', vram: 15360 }],
     });
+    const warnings = captureWarnings();
     const started = performance.now();
     const pending = detectDeviceMemory({ env: { PATH: bin }, probes, timeoutMs: 500 });
     const pids = await pidsIn(pidFile);
@@ -346,6 +347,9 @@ describe('a tool that hangs', () => {
     expect(elapsed).toBeGreaterThanOrEqual(490);
     expect(elapsed).toBeLessThan(600);
     expect(probes.calls.graphics).toBe(0);
+    // "No GPU" would be a guess: the warning says the list is unknown, and why.
+    expect(warnings.map((warning) => warning.code)).toEqual(['NLSQ_MEMORY_DEVICE_TIMEOUT']);
+    expect(warnings[0]?.message).toMatch(/^nvidia-smi gave no answer within 500 ms \(timeoutMs\)/);
     await vi.waitFor(() => {
       for (const pid of pids) expect(isRunning(pid), `process ${pid}`).toBe(false);
     });

@@ -18,6 +18,7 @@ export type WarningCode =
   | 'NLSQ_MEMORY_DEVICE_ORDER'
   | 'NLSQ_MEMORY_DEVICE_UNIFIED'
   | 'NLSQ_MEMORY_DEVICE_MIG_UNKNOWN'
+  | 'NLSQ_MEMORY_DEVICE_TIMEOUT'
   | 'NLSQ_MEMORY_DEVICE_UUID_UNMATCHED';
 
 // Kept on the global object: the files loaded on first use (dist/*.js) and the library share

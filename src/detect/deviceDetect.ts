@@ -4,7 +4,7 @@
 import { cachePerObject, type Outcome } from '../core/cache.js';
 import { now } from '../core/clock.js';
 import { TIMED_OUT, within } from '../core/deadline.js';
-import { logger } from '../core/diagnostics.js';
+import { logger, warnOnce } from '../core/diagnostics.js';
 import type { DeviceMemory, DeviceSource } from '../core/types.js';
 import { type GraphicsInformationLike, parseGraphics } from '../sources/gpu/graphics.js';
 import type { RawDevice } from '../sources/gpu/rawDevice.js';
@@ -138,7 +138,11 @@ async function detectAll({
   const amd = await rocm;
   if (amd.devices !== undefined) return { source: 'rocm-smi', devices: amd.devices };
   if (nvidia.timedOut || amd.timedOut) {
-    log('a tool hung: systeminformation is not asked, since its graphics() would run nvidia-smi');
+    const tools = [nvidia.timedOut && 'nvidia-smi', amd.timedOut && 'rocm-smi'].filter(Boolean);
+    warnOnce(
+      'NLSQ_MEMORY_DEVICE_TIMEOUT',
+      `${tools.join(' and ')} gave no answer within ${timeoutMs} ms (timeoutMs): no GPU is listed, though one may be there; a GPU without the persistence daemon can take 30 s to answer`,
+    );
     return null;
   }
   if (!askSystemInformation) return null;

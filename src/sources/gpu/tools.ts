@@ -21,11 +21,17 @@ export function envValue(env: Env, name: string): string | undefined {
   return key === undefined ? undefined : env[key];
 }
 
+/** Prints the first of its arguments that is an executable file; exit status 1 when none is. */
+const LOOKUP_SCRIPT =
+  'for f do [ -f "$f" ] && [ -x "$f" ] && { printf %s "$f"; exit 0; }; done; exit 1';
+
 /**
- * Finds an executable on `env`'s PATH, as a shell would, without running anything; gives up
- * once `signal` aborts. Relative and empty PATH entries are skipped (they would search the
- * working directory); on Windows only `.exe` and `.com` files count, since `.cmd` and `.bat`
- * need a shell.
+ * Finds an executable on `env`'s PATH, as a shell would, without running it; gives up once
+ * `signal` aborts. Relative and empty PATH entries are skipped (they would search the working
+ * directory); on Windows only `.exe` and `.com` files count, since `.cmd` and `.bat` need a
+ * shell. A PATH entry on a hung network mount blocks whatever looks there: on POSIX the looking
+ * is done by `/bin/sh`, a child that is killed at the deadline, never by this process's threads,
+ * which a hung call would keep from ever finishing (nor letting the process exit).
  */
 export async function findExecutable(
   name: string,
@@ -40,8 +46,13 @@ export async function findExecutable(
     .split(delimiter)
     .filter((directory) => isAbsolute(directory))
     .flatMap((directory) => extensions.map((extension) => join(directory, `${name}${extension}`)));
-  const found = await firstInOrder(files, (file) => isExecutableFile(file, signal));
-  return signal.aborted ? undefined : found;
+  if (files.length === 0) return undefined;
+  if (process.platform === 'win32') {
+    const found = await firstInOrder(files, (file) => isExecutableFile(file, signal));
+    return signal.aborted ? undefined : found;
+  }
+  const result = await runTool('/bin/sh', ['-c', LOOKUP_SCRIPT, 'sh', ...files], env, signal);
+  return result.status === 'ok' && result.stdout !== '' ? result.stdout : undefined;
 }
 
 /**
@@ -71,9 +82,8 @@ export function firstInOrder(
 }
 
 /**
- * Whether `file` is a file this process may execute. Asynchronous, since a PATH entry may be on
- * a hung network mount; through `node:fs`'s callbacks, since `node:fs/promises` costs a
- * millisecond to load at the command's start.
+ * Whether `file` is a file this process may execute (on Windows, where there is no `/bin/sh` to
+ * ask). Through `node:fs`'s callbacks, since `node:fs/promises` costs a millisecond to load.
  */
 function isExecutableFile(file: string, signal: AbortSignal): Promise<boolean> {
   const fs = builtin('node:fs');
