@@ -178,6 +178,61 @@ describe('an unreadable or garbled limit file', () => {
     );
   });
 
+  // A cgroup of a job below a limited parent (4 GiB): the job's own memory.max is what fails.
+  const below = (leafLimit: Record<string, string>) =>
+    makeTree({
+      'proc/self/cgroup': '0::/job\n',
+      'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+      'sys/fs/cgroup/cgroup.controllers': 'cpu memory pids\n',
+      'sys/fs/cgroup/memory.max': `${4 * GIB}\n`,
+      ...leafLimit,
+    });
+
+  it.each([
+    ['garbled', { 'sys/fs/cgroup/job/memory.max': '12x\n' }, /job\/memory\.max holds "12x"/],
+    // A folder where the file should be: it is there, and no read of it succeeds (EISDIR).
+    ['unreadable', { 'sys/fs/cgroup/job/memory.max/x': '' }, /job\/memory\.max is unreadable/],
+  ])(
+    "is unknown when %s below a limited parent: the parent's figure is no bound on it",
+    (_, leaf, why) => {
+      const fsRoot = below(leaf);
+      // Node's figure, where it has one, is the tighter: it is used.
+      let warnings = captureWarnings();
+      const probes = { totalmem: () => HOST, constrainedMemory: () => GIB, heapSizeLimit: () => 0 };
+      expect(detectMemorySync({ fsRoot, env: {}, probes, refresh: true })).toMatchObject({
+        limitBytes: GIB,
+        limitSource: 'node',
+      });
+      expect(warnings.map((warning) => warning.code)).toEqual(['NLSQ_MEMORY_LIMIT_UNKNOWN']);
+      expect(warnings[0]?.message).toMatch(why);
+      // Without it, the parent's limit is the best known, and the warning says it may be too large.
+      warnings = captureWarnings();
+      const noNode = { totalmem: () => HOST, constrainedMemory: () => 0, heapSizeLimit: () => 0 };
+      expect(detectMemorySync({ fsRoot, env: {}, probes: noNode, refresh: true })).toMatchObject({
+        limitBytes: 4 * GIB,
+        limitSource: 'cgroup-v2',
+      });
+      expect(warnings.map((warning) => warning.code)).toEqual(['NLSQ_MEMORY_LIMIT_UNKNOWN']);
+      expect(warnings[0]?.message).toMatch(/4\.00 GB is the total used/);
+    },
+  );
+
+  it("is covered on v1 by the kernel's figure for the whole chain: no warning", () => {
+    const warnings = captureWarnings();
+    const fsRoot = makeTree({
+      'proc/self/cgroup': '4:memory:/job\n',
+      'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup/memory', 'cgroup', 'rw,memory')}\n`,
+      'sys/fs/cgroup/memory/job/memory.limit_in_bytes': 'garbage\n',
+      'sys/fs/cgroup/memory/job/memory.stat': `hierarchical_memory_limit ${2 * GIB}\n`,
+    });
+    const probes = { totalmem: () => HOST, constrainedMemory: () => GIB, heapSizeLimit: () => 0 };
+    expect(detectMemorySync({ fsRoot, env: {}, probes, refresh: true })).toMatchObject({
+      limitBytes: 2 * GIB,
+      limitSource: 'cgroup-v1',
+    });
+    expect(warnings).toEqual([]);
+  });
+
   it('is no limit, without a warning, where no file sets one: the root cgroup', () => {
     const warnings = captureWarnings();
     const fsRoot = makeTree({

@@ -39,8 +39,8 @@ export function fromNumber(value: unknown, origin: string, zeroIsUnlimited = fal
 }
 
 /** Reads a file's text: `max` is no limit, digits are bytes (past 2 ** 53 no limit), else unknown. */
-export function fromText(text: string | undefined, origin: string): Reading {
-  if (text === undefined) return unknown(`${origin} is unreadable`);
+export function fromText(text: string | undefined | null, origin: string): Reading {
+  if (typeof text !== 'string') return unknown(`${origin} is unreadable`);
   const trimmed = text.trim();
   if (trimmed === 'max') return unlimited(origin);
   if (!/^\d+$/.test(trimmed))

@@ -15,7 +15,7 @@ const ROOTS_KEPT = 8;
  * table that could not be read once is read again.
  */
 export function currentLayout(fsRoot: string): CgroupLayout {
-  const procSelfCgroup = readText(join(fsRoot, 'proc/self/cgroup'));
+  const procSelfCgroup = readText(join(fsRoot, 'proc/self/cgroup')) ?? undefined;
   const known = located.get(fsRoot);
   if (procSelfCgroup !== undefined && known?.procSelfCgroup === procSelfCgroup) return known;
   const layout = locateCgroups(readText, fsRoot, procSelfCgroup);

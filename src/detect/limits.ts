@@ -44,8 +44,9 @@ export function isRealRoot(fsRoot: string): boolean {
 
 /**
  * Reads every limit: the located cgroup hierarchies, Slurm's variables, and Node's own figure
- * where no hierarchy gave a definite one (it takes the v1 soft limit, which the kernel does not
- * enforce: only where the cgroup files tell nothing is it better than nothing).
+ * where no hierarchy gave a definite one, or a limit file could not be read (it takes the v1 soft
+ * limit, which the kernel does not enforce: only where the cgroup files fail is it better than
+ * nothing).
  */
 export function readLimits(
   { fsRoot, env, probes }: ResolvedDetect,
@@ -53,17 +54,20 @@ export function readLimits(
 ): Limits {
   const realRoot = isRealRoot(fsRoot);
   const hierarchies = layout.hierarchies.map((located) => readHierarchy(readText, located));
-  const candidates: Candidate[] = hierarchies.map(({ version, limit }) => ({
-    source: version,
-    reading: limit,
-  }));
+  // A limit file that cannot be read counts as a source of its own: unknown, so that it is
+  // reported, and Node's figure is asked, even where another file of the walk gives a figure.
+  const candidates: Candidate[] = hierarchies.flatMap(({ version, limit, unreadLimit }) =>
+    [limit, unreadLimit ?? []].flat().map((reading) => ({ source: version, reading })),
+  );
   candidates.push({ source: 'slurm', reading: slurmMemory(env) });
   const nodeProbe =
     probes.constrainedMemory ??
     (realRoot && typeof process.constrainedMemory === 'function'
       ? process.constrainedMemory
       : undefined);
-  const undecided = hierarchies.every(({ limit }) => limit.kind === 'unknown');
+  const undecided =
+    hierarchies.every(({ limit }) => limit.kind === 'unknown') ||
+    hierarchies.some(({ unreadLimit }) => unreadLimit !== null);
   if (nodeProbe !== undefined && undecided) {
     candidates.push({ source: 'node', reading: nodeLimit(nodeProbe) });
   }

@@ -12,6 +12,12 @@ export interface HierarchyReading {
   limit: Reading;
   /** The least headroom (limit minus working set) of any limited directory on the walk. */
   headroom: Reading;
+  /**
+   * A limit file on the walk that is set but could not be read (garbled, no permission), where
+   * `limit` is still a figure: the real limit may be tighter. `null` where there is none, or
+   * where v1's figure for the whole chain covers every file.
+   */
+  unreadLimit: Reading | null;
   /** The directory whose file sets the limit, or `null` without one. */
   limitDirectory: string | null;
   /** The highest working set / limit of any limited directory on the walk, where usage is known. */
@@ -53,7 +59,7 @@ function statValue(stat: string | undefined, key: string): number | undefined {
 }
 
 /** A limit file's reading; 0 is no limit, as everywhere. */
-function limitOf(text: string, file: string): Reading {
+function limitOf(text: string | null, file: string): Reading {
   const reading = fromText(text, file);
   return reading.kind === 'bytes' && reading.bytes === 0 ? unlimited(file) : reading;
 }
@@ -72,7 +78,7 @@ export function readHierarchy(read: ReadText, located: LocatedHierarchy): Hierar
   const leaf = directories[0];
   const stats = new Map<string, string | undefined>();
   const statOf = (directory: string): string | undefined => {
-    if (!stats.has(directory)) stats.set(directory, read(join(directory, 'memory.stat')));
+    if (!stats.has(directory)) stats.set(directory, read(join(directory, 'memory.stat')) ?? undefined);
     return stats.get(directory);
   };
   const files = new Map<string, Reading>();
@@ -133,6 +139,9 @@ export function readHierarchy(read: ReadText, located: LocatedHierarchy): Hierar
       workingSetRatio = Math.max(workingSetRatio ?? 0, used / reading.bytes);
     }
   }
+  const unread = limits.find((entry) => entry.reading.kind === 'unknown')?.reading;
+  const covered = chain?.kind === 'bytes';
+  const unreadLimit = limit.kind === 'bytes' && !covered ? (unread ?? null) : null;
   const limitDirectory =
     limit.kind === 'bytes'
       ? (limits.find((entry) => entry.reading === limit)?.directory ?? null)
@@ -140,6 +149,7 @@ export function readHierarchy(read: ReadText, located: LocatedHierarchy): Hierar
   return {
     version: located.version,
     limit,
+    unreadLimit,
     headroom: smallest(headrooms, leaf),
     limitDirectory,
     workingSetRatio,

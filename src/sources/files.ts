@@ -22,19 +22,24 @@ function readAll(fd: number): number {
   }
 }
 
+/** Error codes that mean the file is not there, as opposed to there but unreadable. */
+const ABSENT = new Set(['ENOENT', 'ENOTDIR']);
+
 /**
- * Reads a file as text, or `undefined` when it cannot be read. Each refresh and each poll reads
- * a handful of small kernel files: one reused buffer spares an allocation per file, and a file
- * that does not exist (the root cgroup has no `memory.max`) costs no stack trace.
+ * Reads a file as text: `undefined` when it does not exist, `null` when it exists but cannot be
+ * read (no permission, a folder, an I/O error), which a limit file must never be taken for. Each
+ * refresh and each poll reads a handful of small kernel files: one reused buffer spares an
+ * allocation per file, and a file that does not exist (the root cgroup has no `memory.max`)
+ * costs no stack trace.
  */
-export function readText(file: string): string | undefined {
+export function readText(file: string): string | undefined | null {
   let fd: number;
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
     fd = openSync(file, 'r');
-  } catch {
-    return undefined;
+  } catch (error) {
+    return ABSENT.has((error as NodeJS.ErrnoException).code ?? '') ? undefined : null;
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
@@ -44,7 +49,7 @@ export function readText(file: string): string | undefined {
     if ((buffer as Buffer).length > BUFFER_BYTES) buffer = undefined;
     return text;
   } catch {
-    return undefined;
+    return null;
   } finally {
     closeSync(fd);
   }

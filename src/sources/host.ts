@@ -47,7 +47,7 @@ export function osAvailable(freemem: () => number): Reading {
 /** `MemAvailable` of a tree's `/proc/meminfo`; 0 is a reading. */
 export function meminfoAvailable(read: ReadText, file: string): Reading {
   const text = read(file);
-  if (text === undefined) return unknown(`${file} is unreadable`);
+  if (typeof text !== 'string') return unknown(`${file} is unreadable`);
   const kib = /^MemAvailable:\s+(\d+) kB$/m.exec(text)?.[1];
   return kib === undefined
     ? unknown(`${file} has no MemAvailable`)

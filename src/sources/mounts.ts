@@ -2,8 +2,8 @@ import { builtin } from '../core/builtins.js';
 
 const { join, posix } = builtin('node:path');
 
-/** Reads a file as text, or `undefined` when it cannot be read. */
-export type ReadText = (file: string) => string | undefined;
+/** Reads a file as text: `undefined` when it does not exist, `null` when it is there but unreadable. */
+export type ReadText = (file: string) => string | undefined | null;
 
 /** Which cgroup version a memory hierarchy is. */
 export type CgroupVersion = 'cgroup-v2' | 'cgroup-v1';
@@ -141,7 +141,7 @@ function cgroupDirectories(hierarchy: Hierarchy, mountTable: Mount[]): string[] 
  */
 function hasMemoryController(read: ReadText, directories: readonly string[]): boolean {
   const controllers = read(join(directories.at(-1) ?? '', 'cgroup.controllers'));
-  if (controllers !== undefined) return controllers.split(/\s+/).includes('memory');
+  if (typeof controllers === 'string') return controllers.split(/\s+/).includes('memory');
   return directories.some(
     (directory) =>
       read(join(directory, 'memory.max')) !== undefined ||
@@ -157,13 +157,13 @@ function hasMemoryController(read: ReadText, directories: readonly string[]): bo
 export function locateCgroups(
   read: ReadText,
   root: string,
-  procSelfCgroup: string | undefined = read(join(root, 'proc/self/cgroup')),
+  procSelfCgroup: string | undefined = read(join(root, 'proc/self/cgroup')) ?? undefined,
 ): CgroupLayout {
   const layout: CgroupLayout = { procSelfCgroup, hierarchies: [] };
   const found = procSelfCgroup === undefined ? [] : hierarchies(procSelfCgroup);
   if (found.length === 0) return layout;
   const mountinfo = read(join(root, 'proc/self/mountinfo'));
-  if (mountinfo === undefined) return layout;
+  if (typeof mountinfo !== 'string') return layout;
   const mountTable = mounts(mountinfo);
   for (const hierarchy of found) {
     const [leaf, ...rest] =

@@ -78,22 +78,25 @@ export function parseV1Counters(
   return { high: 0, max, oom: 0, oom_kill: oomKill ?? 0 };
 }
 
+/** A file's text, `undefined` where it is absent or unreadable: a counter either way unknown. */
+const textOf = (file: string): string | undefined => readText(file) ?? undefined;
+
 /** A cgroup's counters: v2 `memory.events`; v1 `memory.failcnt` and `memory.oom_control`. */
 export function readCounters(directory: string, version: CgroupVersion): EventCounts | undefined {
   return version === 'cgroup-v2'
-    ? parseEvents(readText(join(directory, 'memory.events')))
+    ? parseEvents(textOf(join(directory, 'memory.events')))
     : parseV1Counters(
-        readText(join(directory, 'memory.failcnt')),
-        readText(join(directory, 'memory.oom_control')),
+        textOf(join(directory, 'memory.failcnt')),
+        textOf(join(directory, 'memory.oom_control')),
       );
 }
 
 /** A v2 cgroup's own PSI (`memory.pressure`); `undefined` where PSI is off or the file unreadable. */
 export function readCgroupPressure(directory: string): Pressure | undefined {
-  return parsePressure(readText(join(directory, 'memory.pressure')));
+  return parsePressure(textOf(join(directory, 'memory.pressure')));
 }
 
 /** The whole machine's PSI (`/proc/pressure/memory` below `fsRoot`). */
 export function readHostPressure(fsRoot: string): Pressure | undefined {
-  return parsePressure(readText(join(fsRoot, 'proc/pressure/memory')));
+  return parsePressure(textOf(join(fsRoot, 'proc/pressure/memory')));
 }
