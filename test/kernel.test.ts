@@ -37,10 +37,10 @@ await Promise.all([
 `,
 );
 
-/** A process that takes memory until the kernel kills it: 4 MiB every 20 ms, so that polls see it fill. */
-const GREEDY = [
+/** A process that takes memory until the kernel kills it: `mib` every 20 ms, so that polls see it fill. */
+const greedy = (mib = 4) => [
   '-e',
-  'const held = []; setInterval(() => held.push(Buffer.alloc(4 << 20, 1)), 20);',
+  `const held = []; setInterval(() => held.push(Buffer.alloc(${mib} << 20, 1)), 20);`,
 ];
 
 const made: KernelCgroup[] = [];
@@ -88,7 +88,7 @@ describe('under a real kernel limit', () => {
     const child = cgroup.node([watcher, '50', '1000', '10', 'total']);
     const printed = lines(child);
     await printed.next(isPlan);
-    const sibling = cgroup.node(GREEDY);
+    const sibling = cgroup.node(greedy());
     const killed = new Promise((resolve) => sibling.once('close', (_, signal) => resolve(signal)));
     const events = parse(
       await printed.next((line) => {
@@ -112,9 +112,13 @@ describe('under a real kernel limit', () => {
     });
     const printed = lines(child);
     await printed.next(isPlan);
-    const sibling = cgroup.node(GREEDY);
+    // 1 MiB every 20 ms: the last 5% of the cgroup (12.8 MiB) lasts about five polls.
+    const sibling = cgroup.node(greedy(1));
     await new Promise((resolve) => sibling.once('close', resolve));
     await vi.waitFor(() => expect(stderr).toContain('NLSQ_MEMORY_BUDGET_EXHAUSTED'));
+    // The memory watch says so too: nothing is left, as the kernel counts it, before the kill.
+    const headroom = printed.all.map(parse).find((line) => line.source === 'headroom');
+    expect(headroom).toMatchObject({ kind: 'event', type: 'pressure' });
     expect(child.exitCode).toBeNull();
     const before = printed.all.filter(isPlan).length;
     cgroup.setLimit(1024 * MIB);

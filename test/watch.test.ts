@@ -290,6 +290,13 @@ describe('watch options', () => {
     [{ workingSetThreshold: 0 }, RangeError, /`workingSetThreshold` to be above 0, got 0/],
     [{ workingSetThreshold: 1.5 }, RangeError, /`workingSetThreshold` to be a number from 0 to 1/],
     [{ workingSetThreshold: Number.POSITIVE_INFINITY }, RangeError, /`workingSetThreshold`/],
+    [
+      { headroomThreshold: 1 },
+      RangeError,
+      /`headroomThreshold` to be a number from 0 to below 1, got 1/,
+    ],
+    [{ headroomThreshold: -0.01 }, RangeError, /`headroomThreshold`/],
+    [{ headroomThreshold: '0.05' }, TypeError, /`headroomThreshold`/],
     [{ intervalMS: 100 }, TypeError, /Unknown option `intervalMS`: did you mean `intervalMs`\?/],
     [{ fsRoot: '' }, RangeError, /`fsRoot`/],
   ])('rejects %o at the call, before any timer', (options, type, message) => {
@@ -318,6 +325,7 @@ describe('watch options', () => {
       signal: null,
       pressureThreshold: null,
       workingSetThreshold: null,
+      headroomThreshold: null,
     });
     w.close();
     watchMemory(null).close();

@@ -82,14 +82,14 @@ describe('watchMemory on cgroup v1', () => {
     await settle();
     const use = (fraction: number) =>
       write('memory.usage_in_bytes', `${Math.round(fraction * GIB)}\n`);
-    use(0.95);
+    use(0.93);
     expect((await w.next()).value).toMatchObject({
       type: 'pressure',
       source: 'working-set',
       level: null,
-      value: expect.closeTo(0.95, 9),
+      value: expect.closeTo(0.93, 9),
     });
-    use(0.97);
+    use(0.94);
     const again = w.next();
     await settle();
     use(0.5);
@@ -114,6 +114,31 @@ describe('watchMemory on cgroup v1', () => {
     });
     await settle(4);
     expect(next).toBe('none');
+  });
+
+  it('reports headroom as pressure once it is down to headroomThreshold of the total', async () => {
+    const { fsRoot, write } = v1Tree();
+    const w = watchMemory({
+      fsRoot,
+      env: {},
+      probes: probesWith(64 * GIB),
+      intervalMs: INTERVAL,
+      headroomThreshold: 0.1,
+      workingSetThreshold: 1,
+    });
+    opened.push(w);
+    await settle();
+    // 11% left: above the threshold, nothing; 96 MiB left of 1 GiB (9.4%): pressure.
+    write('memory.usage_in_bytes', `${Math.round(0.89 * GIB)}\n`);
+    await settle();
+    write('memory.usage_in_bytes', `${GIB - 96 * MIB}\n`);
+    expect((await w.next()).value).toMatchObject({
+      type: 'pressure',
+      source: 'headroom',
+      level: null,
+      value: 96 * MIB,
+      report: { availableBytes: 96 * MIB },
+    });
   });
 
   it('reports headroom 0 as pressure when nothing is left', async () => {

@@ -78,7 +78,8 @@ export function readHierarchy(read: ReadText, located: LocatedHierarchy): Hierar
   const leaf = directories[0];
   const stats = new Map<string, string | undefined>();
   const statOf = (directory: string): string | undefined => {
-    if (!stats.has(directory)) stats.set(directory, read(join(directory, 'memory.stat')) ?? undefined);
+    if (!stats.has(directory))
+      stats.set(directory, read(join(directory, 'memory.stat')) ?? undefined);
     return stats.get(directory);
   };
   const files = new Map<string, Reading>();

@@ -29,6 +29,7 @@ export interface Watched {
   pressure: boolean;
   pressureThreshold: number;
   workingSetThreshold: number;
+  headroomThreshold: number;
 }
 
 const log = logger('watch');
@@ -71,7 +72,7 @@ function watchedCgroup(
 /**
  * The pressure figures of one poll: the watched v2 cgroup's PSI; where a limit has no PSI of its
  * own, its working set against `workingSetThreshold`; the host's PSI only where there is no
- * limit; and the headroom when nothing is left.
+ * limit; and the headroom when nothing is left (at most `headroomThreshold` of the total).
  */
 function figures(polled: Polled, report: MemoryReport, watched: Watched): Figure[] {
   const found: Figure[] = [];
@@ -102,7 +103,9 @@ function figures(polled: Polled, report: MemoryReport, watched: Watched): Figure
   }
   if (report.availableBytes !== null) {
     const value = report.availableBytes;
-    found.push({ key: 'headroom', source: 'headroom', level: null, value, above: value === 0 });
+    // The kernel reclaims before usage meets the limit: "nothing left" is a margin, not 0.
+    const above = value <= watched.headroomThreshold * report.totalBytes;
+    found.push({ key: 'headroom', source: 'headroom', level: null, value, above });
   }
   return found;
 }

@@ -17,6 +17,8 @@ export interface WatchOptions extends DetectOptions {
   pressureThreshold?: number | null;
   /** Where a limit has no PSI of its own (cgroup v1): the working set / limit that counts as pressure, in (0, 1]. Default: 0.9. */
   workingSetThreshold?: number | null;
+  /** The fraction of `totalBytes` that, once `availableBytes` is at or below it, counts as nothing left, in [0, 1). Default: 0.05. */
+  headroomThreshold?: number | null;
 }
 
 /**
@@ -51,7 +53,7 @@ export type MemoryEvent =
       /**
        * `'psi'`: PSI `avg10` of the limiting cgroup (v2), or of the host where there is no limit;
        * `'working-set'`: working set / limit, where the limit has no PSI of its own (v1);
-       * `'headroom'`: nothing is left, `availableBytes` is 0.
+       * `'headroom'`: nothing is left, `availableBytes` at or below `headroomThreshold` of the total.
        */
       source: 'psi' | 'working-set' | 'headroom';
       /** For `'psi'`: `some` (at least one task stalled on memory) or `full` (all of them); else `null`. */
@@ -82,6 +84,7 @@ export interface WatchRules {
   signal: AbortSignal | undefined;
   pressureThreshold: number;
   workingSetThreshold: number;
+  headroomThreshold: number;
 }
 
 const MIN_INTERVAL_MS = 50;
@@ -98,19 +101,22 @@ export const WATCH_FIELDS: Schema = {
     assertBetween(name, value, [0, 1], true);
     if (value === 0) throw new RangeError(`Expected \`${name}\` to be above 0, got 0`);
   },
+  headroomThreshold: (name, value) => assertBetween(name, value, [0, 1], false),
 };
 
 /** The watch's own options with their defaults, and the rest. */
 export function splitWatch<T extends WatchOptions>(
   options: T,
 ): { rules: WatchRules; rest: Omit<T, keyof WatchRules> } {
-  const { intervalMs, signal, pressureThreshold, workingSetThreshold, ...rest } = options;
+  const { intervalMs, signal, pressureThreshold, workingSetThreshold, headroomThreshold, ...rest } =
+    options;
   return {
     rules: {
       intervalMs: intervalMs ?? 1000,
       signal: signal ?? undefined,
       pressureThreshold: pressureThreshold ?? 10,
       workingSetThreshold: workingSetThreshold ?? 0.9,
+      headroomThreshold: headroomThreshold ?? 0.05,
     },
     rest,
   };

@@ -94,6 +94,7 @@ function poll<T>(
         pressure: watched.pressure,
         pressureThreshold: rules.pressureThreshold,
         workingSetThreshold: rules.workingSetThreshold,
+        headroomThreshold: rules.headroomThreshold,
       });
       first(changes.current(), hub);
       timer = setInterval(() => {
@@ -113,7 +114,7 @@ function poll<T>(
  * Watches the memory this process may use while a long job runs: yields an event when the
  * limit or total changes (a pod resized in place), when memory pressure crosses its threshold
  * upward (the limiting cgroup's PSI on v2, its working set on v1, the host's PSI where there is
- * no limit, no headroom left), and when the limiting cgroup's counters rise (v2 `memory.events`,
+ * no limit, `availableBytes` down to `headroomThreshold` of the total), and when the limiting cgroup's counters rise (v2 `memory.events`,
  * v1 `memory.failcnt` and `oom_kill`). Each poll re-reads only what can change; a limit file
  * that vanishes or is half-written is skipped for that poll.
  *
@@ -122,7 +123,8 @@ function poll<T>(
  * watch keeps the process alive; a watch nobody awaits never does.
  *
  * @param options - `intervalMs` (default 1000, at least 50), `signal`, `pressureThreshold`
- * (default 10), `workingSetThreshold` (default 0.9), and the options of {@link detectMemory}.
+ * (default 10), `workingSetThreshold` (default 0.9), `headroomThreshold` (default 0.05), and the
+ * options of {@link detectMemory}.
  * @returns An async iterator of {@link MemoryEvent}s with `close()`; `break` ends one loop,
  * `close()` and the signal end them all, cleanly.
  * @throws TypeError or RangeError for a bad or unknown option, at the call, before any timer starts.
