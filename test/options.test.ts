@@ -184,3 +184,78 @@ describe('an unknown option', () => {
     expect(call).toThrow(new TypeError(`Unknown option \`${key}\`${hint}`));
   });
 });
+
+describe('an options object that is not a plain one', () => {
+  it.each([
+    [new Map([['totalMemoryBytes', GIB]]), 'Map'],
+    [new (class Settings {})(), 'Settings'],
+    [new Date(0), 'Date'],
+  ])('is a TypeError naming its class, never read as no options: %s', (value, kind) => {
+    expect(() => getAdaptiveMemoryThresholdSync(value as never)).toThrow(
+      new TypeError(`Expected \`options\` to be a plain object, got an instance of ${kind}`),
+    );
+  });
+
+  it('is read with its inherited options, as a spread of defaults would be', () => {
+    const defaults = { totalMemoryBytes: 8 * GIB };
+    const options = Object.assign(Object.create(defaults), { memoryFraction: 0.5 });
+    expect(getAdaptiveMemoryThresholdSync(options).thresholdBytes).toBe(4 * GIB);
+    const bare = Object.assign(Object.create(null), { totalMemoryBytes: 2 * GIB });
+    expect(getAdaptiveMemoryThresholdSync(bare).thresholdBytes).toBe(1.5 * GIB);
+  });
+
+  it('is checked down to its inherited unknown keys', () => {
+    const options = Object.create({ totalMemoryByte: GIB });
+    expect(() => getAdaptiveMemoryThresholdSync(options)).toThrow(
+      'Unknown option `totalMemoryByte`: did you mean `totalMemoryBytes`?',
+    );
+  });
+});
+
+describe('env', () => {
+  it('is read as it was checked: an inherited value that is no string is a TypeError', () => {
+    const env = Object.create({ NLSQ_MEMORY_FRACTION: 5 });
+    expect(() => getAdaptiveMemoryThresholdSync({ totalMemoryBytes: GIB, env })).toThrow(
+      new TypeError('Expected `env.NLSQ_MEMORY_FRACTION` to be a string or undefined, got 5'),
+    );
+  });
+
+  it('takes inherited variables, as child_process does', () => {
+    const env = Object.create({ NLSQ_MEMORY_FRACTION: '0.5' });
+    const threshold = getAdaptiveMemoryThresholdSync({ totalMemoryBytes: 8 * GIB, env });
+    expect(threshold.thresholdBytes).toBe(4 * GIB);
+  });
+
+  it('is read once, at the check: a getter cannot give one value to the check and another later', () => {
+    let reads = 0;
+    const env = Object.defineProperty({}, 'NLSQ_MEMORY_FRACTION', {
+      enumerable: true,
+      get: () => (++reads === 1 ? '0.5' : 7),
+    });
+    const threshold = getAdaptiveMemoryThresholdSync({ totalMemoryBytes: 8 * GIB, env });
+    expect(threshold.thresholdBytes).toBe(4 * GIB);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('probes', () => {
+  it.each([
+    [{ totalMem: () => GIB }, 'Unknown probe `probes.totalMem`: did you mean `probes.totalmem`?'],
+    [{ heapLimit: () => GIB }, 'Unknown probe `probes.heapLimit`'],
+    [
+      { constrainedmemory: () => GIB },
+      'Unknown probe `probes.constrainedmemory`: did you mean `probes.constrainedMemory`?',
+    ],
+  ])('with a misspelt name are a TypeError naming it: %o', (probes, message) => {
+    expect(() => detectMemorySync({ fsRoot, env: {}, probes: probes as never })).toThrow(
+      new TypeError(message),
+    );
+  });
+
+  it('may carry data of their own: a test counter is no probe', () => {
+    const probes = { ...probesWith(2 * GIB, 2 * GIB), counted: { totalmem: 0 } };
+    expect(detectMemorySync({ fsRoot, env: {}, probes, refresh: true })?.hostTotalBytes).toBe(
+      2 * GIB,
+    );
+  });
+});

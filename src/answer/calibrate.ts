@@ -1,10 +1,10 @@
 import {
   assertBetween,
   assertCount,
-  assertEnv,
   assertNonEmptyString,
   assertObject,
   assertOneOf,
+  checkEnv,
 } from '../core/check.js';
 import { warnOnce } from '../core/diagnostics.js';
 import { checkOptions, type Schema } from '../core/options.js';
@@ -52,7 +52,7 @@ export interface ReadCalibrationOptions {
 
 const SOURCES = ['memory.peak', 'sampled-rss'] as const;
 const CALIBRATION_FIELDS: Schema = { key: assertNonEmptyString, store: assertNonEmptyString };
-const RECORD_FIELDS: Schema = { ...CALIBRATION_FIELDS, env: assertEnv };
+const RECORD_FIELDS: Schema = { ...CALIBRATION_FIELDS, env: checkEnv };
 
 /** Checks the `calibration` option of a plan: `{ key, store? }`. */
 export function checkCalibration(name: string, value: unknown): void {
@@ -186,7 +186,7 @@ export async function readCalibration(
   assertNonEmptyString('key', key);
   const checked = checkOptions<ReadCalibrationOptions>(options, {
     store: assertNonEmptyString,
-    env: assertEnv,
+    env: checkEnv,
     strategy: (name, value) => assertOneOf(name, value, STRATEGIES),
     bytesPerElement: (name, value) => assertCount(name, value, true),
   });

@@ -132,6 +132,39 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The class a non-plain object is an instance of (`Map`), or `undefined` for a plain object: one
+ * made by a literal, by `Object.create(null)`, or by `Object.create` of a plain object.
+ */
+function classOf(value: object): string | undefined {
+  for (
+    let proto: object | null = Object.getPrototypeOf(value);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (!Object.hasOwn(proto, 'constructor')) continue;
+    const { name } = (proto as { constructor: { name?: unknown } }).constructor;
+    // Another realm's Object.prototype (a vm context) is still a plain object's.
+    if (name !== 'Object') return typeof name === 'string' && name !== '' ? name : 'a class';
+  }
+  return undefined;
+}
+
+/**
+ * Throws unless `value` is a plain object: a `Map`, or an instance of a class whose options are
+ * getters, would be read as no options at all.
+ */
+export function assertPlainObject(
+  name: string,
+  value: unknown,
+): asserts value is Record<string, unknown> {
+  assertObject(name, value);
+  const kind = classOf(value);
+  if (kind !== undefined) {
+    throw new TypeError(`Expected \`${name}\` to be a plain object, got an instance of ${kind}`);
+  }
+}
+
 /** Throws unless `value` is an object (not `null`, not an array). */
 export function assertObject(
   name: string,
@@ -156,16 +189,22 @@ export function assertFunction(name: string, value: unknown): asserts value is (
   if (typeof value !== 'function') throw expected(TypeError, name, 'a function', value);
 }
 
-/** Throws unless `env` is an object whose values are strings or `undefined`; `process.env` always is. */
-export function assertEnv(
-  name: string,
-  env: unknown,
-): asserts env is Record<string, string | undefined> {
+/**
+ * Checks an environment: an object whose variables, its enumerable properties, inherited ones
+ * too (as `child_process` reads an `env`), are strings or `undefined`. Returns them as a copy of
+ * its own, so that every later read sees what was checked; `process.env` is returned as is.
+ */
+export function checkEnv(name: string, env: unknown): Record<string, string | undefined> {
   assertObject(name, env);
-  if (env === process.env) return;
-  for (const [key, value] of Object.entries(env)) {
-    if (typeof value !== 'string' && value !== undefined) {
+  if (env === process.env) return env as Record<string, string | undefined>;
+  const copy: Record<string, string> = Object.create(null);
+  for (const key in env) {
+    const value = env[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
       throw expected(TypeError, `${name}.${key}`, 'a string or undefined', value);
     }
+    copy[key] = value;
   }
+  return copy;
 }

@@ -1,7 +1,10 @@
-import { assertObject, expected } from './check.js';
+import { assertPlainObject, expected } from './check.js';
 
-/** Checks one option's value, given its name: throws a `TypeError` or `RangeError` naming it. */
-export type Field = (name: string, value: unknown) => void;
+/**
+ * Checks one option's value, given its name: throws a `TypeError` or `RangeError` naming it.
+ * What it returns, unless `undefined`, is the value to use: a copy of what was checked.
+ */
+export type Field = (name: string, value: unknown) => unknown;
 
 /** The options an options type takes, each with its check. */
 export type Schema = Readonly<Record<string, Field>>;
@@ -55,19 +58,21 @@ export function closest(name: string, known: readonly string[]): string | undefi
 }
 
 /**
- * The one check of an options object: `undefined` and `null` are no options; anything but an
- * object is a `TypeError`; an unknown key is a `TypeError` naming it and the closest known one;
+ * The one check of an options object: `undefined` and `null` are no options; anything but a
+ * plain object is a `TypeError`; its options are its enumerable properties, inherited ones too
+ * (`Object.create(defaults)`); an unknown key is a `TypeError` naming it and the closest known one;
  * each known key is checked by its field. Returns a copy without the keys whose value is `null`
  * or `undefined` ("not given"). `within` names an object nested in options (`calibration`):
  * its keys are then named by their path (`calibration.key`).
  */
 export function checkOptions<T extends object>(value: unknown, schema: Schema, within?: string): T {
   if (value === undefined || value === null) return {} as T;
-  assertObject(within ?? 'options', value);
+  assertPlainObject(within ?? 'options', value);
   const path = (key: string): string => (within === undefined ? key : `${within}.${key}`);
   const known = Object.keys(schema);
   const checked: Record<string, unknown> = {};
-  for (const [key, option] of Object.entries(value)) {
+  for (const key in value) {
+    const option = value[key];
     const field = Object.hasOwn(schema, key) ? schema[key] : undefined;
     if (field === undefined) {
       const hint = closest(key, known);
@@ -76,8 +81,7 @@ export function checkOptions<T extends object>(value: unknown, schema: Schema, w
       );
     }
     if (option === undefined || option === null) continue;
-    field(path(key), option);
-    checked[key] = option;
+    checked[key] = field(path(key), option) ?? option;
   }
   return checked as T;
 }

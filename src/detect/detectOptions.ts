@@ -1,13 +1,13 @@
 import {
   assertBoolean,
-  assertEnv,
   assertFunction,
   assertNonEmptyString,
   assertObject,
   assertPositive,
   assertTimeout,
+  checkEnv,
 } from '../core/check.js';
-import type { Field, Schema } from '../core/options.js';
+import { closest, type Field, type Schema } from '../core/options.js';
 import type { SystemInformationLike } from '../sources/host.js';
 
 /** Where host RAM and Node's own limit are read from; replace them to test failures. */
@@ -48,12 +48,22 @@ export interface ResolvedDetect {
   probes: HostProbes;
 }
 
-/** Checks an object of probes: each one given is a function. Other keys (a test's counters) are its own. */
+/**
+ * Checks an object of probes: each one given is a function, and a function under any other
+ * name is a misspelt probe, a `TypeError`. Other keys (a test's counters) are its own.
+ */
 export function probesField(names: readonly string[]): Field {
   return (name, value) => {
     assertObject(name, value);
     for (const probe of names) {
       if (value[probe] != null) assertFunction(`${name}.${probe}`, value[probe]);
+    }
+    for (const key in value) {
+      if (typeof value[key] !== 'function' || names.includes(key)) continue;
+      const hint = closest(key, names);
+      throw new TypeError(
+        `Unknown probe \`${name}.${key}\`${hint === undefined ? '' : `: did you mean \`${name}.${hint}\`?`}`,
+      );
     }
   };
 }
@@ -71,7 +81,7 @@ export const DETECT_KEYS: readonly (keyof DetectOptions)[] = [
 /** The options of every detecting function, each with its check. */
 export const DETECT_FIELDS: Schema = {
   fsRoot: assertNonEmptyString,
-  env: assertEnv,
+  env: checkEnv,
   timeoutMs: assertTimeout,
   ttlMs: (name, value) => assertPositive(name, value, true),
   refresh: assertBoolean,

@@ -1,4 +1,4 @@
-import { assertBoolean, assertEnv, assertPositive, assertTimeout } from '../core/check.js';
+import { assertBoolean, assertPositive, assertTimeout, checkEnv } from '../core/check.js';
 import type { Schema } from '../core/options.js';
 import type { GraphicsInformationLike } from '../sources/gpu/graphics.js';
 import { probesField } from './detectOptions.js';
@@ -30,7 +30,7 @@ export const DEVICE_FIELDS: Schema = {
   timeoutMs: assertTimeout,
   ttlMs: (name, value) => assertPositive(name, value, true),
   refresh: assertBoolean,
-  env: assertEnv,
+  env: checkEnv,
   probes: probesField(['loadSystemInformation']),
   askSystemInformation: assertBoolean,
 };
