@@ -69,3 +69,36 @@ describe('the V8 heap against the limit', () => {
     expect(json.memory.heapLimitBytes).toBe(4 * GIB);
   });
 });
+
+describe('a limit too small for any heap', () => {
+  it.each([
+    [4 * 2 ** 20, 1],
+    [60 * 2 ** 20, 15],
+  ])('of %d bytes gives no flag to start with, but more memory', async (limit, mib) => {
+    const tiny = makeTree({
+      'proc/self/cgroup': '0::/\n',
+      'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+      'sys/fs/cgroup/memory.max': `${limit}\n`,
+    });
+    const heap = { ...probesWith(64 * GIB), heapSizeLimit: () => 4 * GIB };
+    const { stdout } = await run([], { fsRoot: tiny, probes: heap });
+    expect(stdout).toMatch(
+      new RegExp(
+        `^V8 heap limit +4\\.00 GB, above the [\\d.]+ GB limit: no --max-old-space-size fits: ${mib} MiB is too little for Node\\.js itself; give the job more memory$`,
+        'm',
+      ),
+    );
+  });
+
+  it('of 64 MiB still gets the flag: 16 MiB of heap starts Node.js', async () => {
+    const small = makeTree({
+      'proc/self/cgroup': '0::/\n',
+      'proc/self/mountinfo': `${mountLine(30, '/', '/sys/fs/cgroup', 'cgroup2', 'rw')}\n`,
+      'sys/fs/cgroup/memory.max': `${64 * 2 ** 20}\n`,
+    });
+    const heap = { ...probesWith(64 * GIB), heapSizeLimit: () => 4 * GIB };
+    expect((await run([], { fsRoot: small, probes: heap })).stdout).toContain(
+      'start node with --max-old-space-size=16\n',
+    );
+  });
+});

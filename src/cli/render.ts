@@ -1,6 +1,6 @@
 import type { DeviceMemory, MemoryReport } from '../core/types.js';
 import { formatGb, gb, grouped } from '../core/units.js';
-import { maxOldSpaceSizeMib } from '../detect/snapshot.js';
+import { heapAdvice } from '../detect/snapshot.js';
 import type { FitPlan } from '../policy/plan.js';
 import type { StrategyDecision } from '../policy/strategy.js';
 import type { AdaptiveThreshold } from '../policy/threshold.js';
@@ -26,7 +26,7 @@ function heapRow({ heapLimitBytes, totalBytes, limitBytes }: MemoryReport): stri
   const heap = gb(heapLimitBytes ?? 0);
   if ((heapLimitBytes ?? 0) <= totalBytes) return heap;
   const what = limitBytes === null ? `${gb(totalBytes)} of RAM` : `${gb(totalBytes)} limit`;
-  return `${heap}, above the ${what}: start node with --max-old-space-size=${maxOldSpaceSizeMib(totalBytes)}`;
+  return `${heap}, above the ${what}: ${heapAdvice(totalBytes)}`;
 }
 
 /** The report as aligned, optionally coloured, text. */

@@ -85,6 +85,17 @@ export function assertPositive(
   }
 }
 
+/** The largest multiplier of a Jacobian's bytes taken: measured ones are 1 to 100. */
+export const MAX_MULTIPLIER = 1e6;
+
+/** Throws unless `value` is a multiplier of memory: above 0, at most {@link MAX_MULTIPLIER}. */
+export function assertMultiplier(name: string, value: unknown): asserts value is number {
+  assertPositive(name, value);
+  if (value > MAX_MULTIPLIER) {
+    throw expected(RangeError, name, `a number above 0 up to ${MAX_MULTIPLIER}`, value);
+  }
+}
+
 /** Throws unless `value` is a finite number. */
 export function assertFinite(name: string, value: unknown): asserts value is number {
   assertNumber(name, value, 'a finite number');

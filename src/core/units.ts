@@ -45,6 +45,11 @@ export function formatSize(bytes: number): string {
   return `${Math.floor(bytes)} bytes`;
 }
 
+/** A multiplier as a reason shows it, to four significant digits: `6.5`, `63.8`, never `63.800000000000004`. */
+export function formatFactor(value: number): string {
+  return String(Number(value.toPrecision(4)));
+}
+
 /** A non-negative integer with its digits grouped by commas, whatever the locale: `1,234,567`. */
 export function grouped(value: number): string {
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

@@ -11,8 +11,19 @@ const log = logger('detect');
  * The `--max-old-space-size` that fits a total: the MiB the default threshold (75%) leaves
  * outside the fit's buffers.
  */
-export function maxOldSpaceSizeMib(totalBytes: number): number {
+function maxOldSpaceSizeMib(totalBytes: number): number {
   return Math.floor((totalBytes - 0.75 * totalBytes) / 2 ** 20);
+}
+
+/** Below this heap, in MiB, Node.js itself barely starts: no `--max-old-space-size` is advice. */
+const MIN_HEAP_MIB = 16;
+
+/** What to do about a heap that may outgrow `totalBytes`: the flag that fits, or more memory. */
+export function heapAdvice(totalBytes: number): string {
+  const mib = maxOldSpaceSizeMib(totalBytes);
+  return mib < MIN_HEAP_MIB
+    ? `no --max-old-space-size fits: ${mib} MiB is too little for Node.js itself; give the job more memory`
+    : `start node with --max-old-space-size=${mib}`;
 }
 
 /**
@@ -47,7 +58,7 @@ export function combine(host: HostMemory | null, limits: Limits): MemoryReport |
     // Node sizes its heap from physical RAM: a heap that grows past the limit is OOM-killed.
     warnOnce(
       'NLSQ_MEMORY_HEAP_ABOVE_LIMIT',
-      `The V8 heap may grow to ${gb(heapLimitBytes)}, above the ${gb(totalBytes)} this process may use: start node with --max-old-space-size=${maxOldSpaceSizeMib(totalBytes)}`,
+      `The V8 heap may grow to ${gb(heapLimitBytes)}, above the ${gb(totalBytes)} this process may use: ${heapAdvice(totalBytes)}`,
     );
   }
   const hostAvailable =

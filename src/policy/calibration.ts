@@ -1,4 +1,5 @@
 import type { CalibrationStore as Store, StoredEntry } from '../core/types.js';
+import { formatFactor } from '../core/units.js';
 import type { NLSQStrategy, StrategyDecision } from './strategy.js';
 
 /** What is known of a model's overhead. */
@@ -130,7 +131,7 @@ interface Used extends Learned {
 function described(used: Used, base: number): string {
   const { strategy, observations } = used;
   return used.overhead === null
-    ? `${base}, the default (${strategy}: ${observations} of ${MIN_OBSERVATIONS} runs recorded)`
+    ? `${formatFactor(base)}, the default (${strategy}: ${observations} of ${MIN_OBSERVATIONS} runs recorded)`
     : `${used.value.toFixed(2)} learned from ${observations} ${strategy} runs`;
 }
 
@@ -156,7 +157,7 @@ export function settleOverhead(
     overhead: used.value,
     note:
       used.overhead === null
-        ? `overhead ${base}: ${used.observations} of ${MIN_OBSERVATIONS} runs recorded to learn it`
+        ? `overhead ${formatFactor(base)}: ${used.observations} of ${MIN_OBSERVATIONS} runs recorded to learn it`
         : `overhead ${used.value.toFixed(2)} learned from ${used.observations} runs`,
   });
   const first = decideWith(base);
@@ -174,6 +175,6 @@ export function settleOverhead(
   return {
     decision,
     overhead: larger.value,
-    note: `overhead ${described(larger, base)}, the larger of two that decide each other's strategy: ${smaller.strategy}'s is ${smaller.overhead === null ? `${base}, the default` : `${smaller.value.toFixed(2)} from ${smaller.observations} runs`}`,
+    note: `overhead ${described(larger, base)}, the larger of two that decide each other's strategy: ${smaller.strategy}'s is ${smaller.overhead === null ? `${formatFactor(base)}, the default` : `${smaller.value.toFixed(2)} from ${smaller.observations} runs`}`,
   };
 }

@@ -1,5 +1,5 @@
 import { warnOnce } from '../core/diagnostics.js';
-import { formatSize, GIB, grouped } from '../core/units.js';
+import { formatFactor, formatSize, GIB, grouped } from '../core/units.js';
 import { largestFitting } from './largest.js';
 import { NLSQStrategy, type Peak, type StrategyDecision } from './strategy.js';
 
@@ -93,7 +93,7 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
   const less = resident === 0 ? '' : ` less what stays resident (${formatSize(resident)})`;
   const budget = `${budgetOf(workers)} (${formatSize(thresholdBytes)})${less}`;
   const jacobianFits = outOfCore
-    ? `Jacobian × ${factor} fits ${budget}`
+    ? `Jacobian × ${formatFactor(factor)} fits ${budget}`
     : `Jacobian fits half ${budget}`;
   const fitsBudget = `whose ${jacobianFits}`;
   const byBudget = pointsFitting(chunkBudget, nParams * bytesPerElement, factor);
@@ -119,7 +119,7 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
       byBudget < alignTo
         ? `Not even ${what}: ${jacobian} ${
             outOfCore
-              ? `× ${factor} exceeds ${budget}`
+              ? `× ${formatFactor(factor)} exceeds ${budget}`
               : `exceeds ${formatSize(thresholdBytes / STREAMING_FACTOR)}, half ${budget}`
           }`
         : `Not even ${what}: ${rows} of ${grouped(nParams)} parameters exceed ${cap} (${grouped(maxElements)} elements)`,

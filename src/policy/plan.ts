@@ -1,4 +1,4 @@
-import { assertCount, assertPositive, assertPositiveInteger, expected } from '../core/check.js';
+import { assertCount, assertMultiplier, assertPositiveInteger, expected } from '../core/check.js';
 import { now } from '../core/clock.js';
 import { logger } from '../core/diagnostics.js';
 import type { Schema } from '../core/options.js';
@@ -55,7 +55,7 @@ export const PLAN_FIELDS: Schema = {
     assertPositiveInteger(name, value, " or 'auto'");
   },
   alignTo: (name, value) => assertPositiveInteger(name, value),
-  safetyFactor: assertPositive,
+  safetyFactor: assertMultiplier,
   minChunkPoints: (name, value) => assertPositiveInteger(name, value),
   maxChunkPoints: (name, value) => assertPositiveInteger(name, value),
   maxTypedArrayElements: (name, value) => assertPositiveInteger(name, value),

@@ -1,4 +1,10 @@
-import { assertCount, assertPositive, assertPositiveInteger } from '../core/check.js';
+import {
+  assertCount,
+  assertMultiplier,
+  assertPositive,
+  assertPositiveInteger,
+  expected,
+} from '../core/check.js';
 import { checkOptions, type Schema } from '../core/options.js';
 import { GIB, formatGb as gb } from '../core/units.js';
 import { largestFitting } from './largest.js';
@@ -54,10 +60,11 @@ export interface Peak {
 export const PEAK_FIELDS: Schema = {
   // A whole number of bytes: 1, 2, 4, 8 …
   bytesPerElement: (name, value) => assertPositiveInteger(name, value),
-  jacobianOverhead: assertPositive,
+  jacobianOverhead: assertMultiplier,
 };
 
 const INDEX_BYTES = 8;
+const MAX_THRESHOLD_GB = 2 ** 53 / GIB;
 const DEFAULT_BYTES_PER_ELEMENT = 8;
 const DEFAULT_OVERHEAD = 6.5;
 
@@ -176,7 +183,16 @@ export function decideNlsqStrategy(
 ): StrategyDecision {
   assertCount('nPoints', nPoints);
   assertCount('nParams', nParams);
+  // At most 2 ** 53 bytes, as every size here; -0 is 0.
   assertPositive('thresholdGb', thresholdGb, true);
+  if (thresholdGb > MAX_THRESHOLD_GB) {
+    throw expected(
+      RangeError,
+      'thresholdGb',
+      `at most ${MAX_THRESHOLD_GB} (2 ** 53 bytes)`,
+      thresholdGb,
+    );
+  }
   const peak = resolvePeak(checkOptions<PeakOptions>(options, PEAK_FIELDS));
-  return decide(nPoints, nParams, thresholdGb, peak);
+  return decide(nPoints, nParams, thresholdGb + 0, peak);
 }
