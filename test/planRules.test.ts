@@ -273,6 +273,14 @@ describe('the plan', () => {
     );
   });
 
+  it('shows a multiplier rounded, as a learned one comes out of arithmetic', () => {
+    const plan = planNlsqFitSync(1e8, 10, {
+      totalMemoryBytes: 4 * GIB,
+      jacobianOverhead: 58 * 1.1, // 63.800000000000004
+    });
+    expect(plan.reason).toContain('Jacobian × 63.8 fits');
+  });
+
   it('is frozen', () => {
     const plan = planNlsqFitSync(23_000_000, 53, memory(64 * GIB));
     expect(Object.isFrozen(plan)).toBe(true);
