@@ -35,7 +35,8 @@ async function* tagged<T>(
 
 /**
  * Prints each change of the memory, and each new plan (with `--points`), until the signal ends
- * the watch. `shown` is the plan the report already printed.
+ * the watch. `shown` is the plan the report already printed; without it, the watch's first plan
+ * is the baseline: nothing has changed yet.
  */
 export async function watchChanges(
   request: Request,
@@ -54,7 +55,13 @@ export async function watchChanges(
     })),
   ];
   const { nPoints, nParams } = request;
-  if (nPoints !== undefined && nParams !== undefined && options.device == null) {
+  const planning = nPoints !== undefined && nParams !== undefined;
+  if (planning && options.device != null) {
+    io.stderr(
+      'nlsq-memory: --watch follows host memory, not a GPU: with --device, no new plan is printed\n',
+    );
+  }
+  if (planning && options.device == null) {
     const { device, deviceProbes, ...planning }: PlanOptions = options;
     sources.push(
       tagged(watchNlsqStrategy(nPoints, nParams, { ...planning, ...watch }), (plan) => ({
@@ -67,6 +74,7 @@ export async function watchChanges(
     io.stderr('nlsq-memory: watching for changes of the memory; Ctrl-C stops\n');
   }
   let previous = shown;
+  let baseline = shown === undefined;
   for await (const change of merged(sources)) {
     const time = new Date().toISOString();
     if (change.kind === 'event') {
@@ -79,9 +87,11 @@ export async function watchChanges(
     }
     const { plan } = change;
     const same =
-      previous !== undefined &&
-      previous.chunkPoints === plan.chunkPoints &&
-      previous.decision.strategy === plan.decision.strategy;
+      baseline ||
+      (previous !== undefined &&
+        previous.chunkPoints === plan.chunkPoints &&
+        previous.decision.strategy === plan.decision.strategy);
+    baseline = false;
     if (!same) {
       io.stdout(
         request.json
