@@ -35,7 +35,7 @@ describe('the nlsq-memory command', () => {
       'Threshold      0.80 GB (10% of 8.00 GB given, fraction from argument)',
     );
     expect(stderr).toBe(
-      'nlsq-memory: warning: Memory fraction 0.05 clamped to [0.1, 0.9]: using 0.1\n',
+      'nlsq-memory: warning: Memory fraction 0.05 from --fraction clamped to [0.1, 0.9]: using 0.1\n',
     );
   });
 

@@ -136,7 +136,9 @@ describe('nlsq-memory', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: nlsq-memory/);
-    expect(help.stdout).toContain('Exit codes: 0 success, 1 unexpected failure, 2 bad flags.');
+    expect(help.stdout).toContain(
+      'Exit codes: 0 success (and --watch stopped by Ctrl-C), 1 unexpected failure, 2 bad flags,\n130 or 143',
+    );
     expect((await run(['-h'])).stdout).toBe(help.stdout);
     // The usage lines name every flag.
     const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
@@ -266,7 +268,7 @@ describe('nlsq-memory', () => {
     [['--points', '0x10', '--params', '2'], '--points must be a non-negative integer, got "0x10"'],
     [
       ['--points', '1e30', '--params', '2'],
-      '--points must be a non-negative integer at most 9007199254740991, got "1e30"',
+      '--points must be a non-negative integer, at most 9007199254740991, got "1e30"',
     ],
     [['--params', '-2', '--points', '2'], '--params must be a non-negative integer, got "-2"'],
     [
@@ -296,11 +298,11 @@ describe('nlsq-memory', () => {
     [['--json', '--json'], '--json is given twice'],
     [
       ['--watch', '--interval', '3000000000'],
-      '--interval must be at most 2147483647, got "3000000000"',
+      '--interval must be an integer of at least 50, at most 2147483647, got "3000000000"',
     ],
     [
       ['--points', '1e8', '--params', '10', '--align', '1e7'],
-      '--max-chunk must be at least --align (10000000), got 500000',
+      '--align (10,000,000) is above the largest chunk, 500,000 by default for out_of_core: give a smaller --align, or a --max-chunk of at least 10,000,000 (see --help)',
     ],
     [
       ['--points', '1e6', '--params', '10', '--max-chunk', '0'],

@@ -42,16 +42,16 @@ describe('nlsq-memory --plan', () => {
       ['--plan', '--key', 'k', '--max-chunk', '9'],
       '--plan, --key and --max-chunk need --points and --params',
     ],
-    [[...sizes, '--workers', '0'], `--workers must be a positive integer or 'auto', got "0"`],
-    [[...sizes, '--workers', 'many'], `--workers must be a positive integer or 'auto', got "many"`],
+    [[...sizes, '--workers', '0'], `--workers must be 'auto' or a positive integer, got "0"`],
+    [[...sizes, '--workers', 'many'], `--workers must be 'auto' or a positive integer, got "many"`],
     [
       [...sizes, '--workers', '1e400'],
-      `--workers must be a positive integer or 'auto', got "1e400"`,
+      `--workers must be 'auto' or a positive integer, got "1e400"`,
     ],
     [[...sizes, '--align', '-23'], '--align must be a positive integer, got "-23"'],
     [
       [...sizes, '--align', '1e30'],
-      '--align must be a positive integer at most 9007199254740991, got "1e30"',
+      '--align must be a positive integer, at most 9007199254740991, got "1e30"',
     ],
     [[...sizes, '--align', '0'], '--align must be a positive integer, got "0"'],
   ])('rejects %j with exit 2 and one line', async (argv, message) => {
@@ -79,6 +79,25 @@ describe('nlsq-memory --plan', () => {
       /Jacobian × 9\.9 fits .*\(overhead 9\.90 learned from 3 runs\)\.\n/,
     );
     expect((await run(['--key', 'x'])).stderr).toContain('--key needs --points and --params');
+  });
+
+  it('speaks of flags and of one worker where the plan is per worker', async () => {
+    const { code, stdout } = await run([
+      '--points',
+      '1e8',
+      '--params',
+      '10',
+      '--total-memory-gb',
+      '8',
+      '--workers',
+      '4',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Max in memory +[\d,]+ points: .* within the threshold per worker$/m);
+    expect(stdout).toMatch(
+      /^Plan +Chunks of 500,000 points, the largest allowed \(--max-chunk 500,000\)/m,
+    );
+    expect(stdout).not.toMatch(/maxChunkPoints/);
   });
 
   it('says with exit 2 when not even one point fits', async () => {

@@ -295,7 +295,8 @@ describe('the fraction of a GPU', () => {
     expect(warnings).toEqual([
       {
         code: 'NLSQ_GPU_MEMORY_FRACTION_CLAMPED',
-        message: 'GPU memory fraction 0.95 clamped to [0.1, 0.9]: using 0.9',
+        message:
+          'GPU memory fraction 0.95 from NLSQ_GPU_MEMORY_FRACTION clamped to [0.1, 0.9]: using 0.9',
       },
     ]);
   });

@@ -143,7 +143,7 @@ describe('the memory fraction', () => {
     expect(warnings).toEqual([
       {
         code: 'NLSQ_MEMORY_FRACTION_CLAMPED',
-        message: `Memory fraction ${fraction} clamped to [0.1, 0.9]: using ${clamped}`,
+        message: `Memory fraction ${fraction} from \`memoryFraction\` clamped to [0.1, 0.9]: using ${clamped}`,
       },
     ]);
   });

@@ -18,7 +18,7 @@ describe('warnings', () => {
     expect(warnings).toEqual([
       {
         code: 'NLSQ_MEMORY_FRACTION_CLAMPED',
-        message: 'Memory fraction 1 clamped to [0.1, 0.9]: using 0.9',
+        message: 'Memory fraction 1 from `memoryFraction` clamped to [0.1, 0.9]: using 0.9',
       },
     ]);
   });

@@ -40,15 +40,19 @@ export interface Flag {
 const usage = (flag: string, expected: string, text: string): UsageError =>
   new UsageError(`--${flag} must be ${expected}, got ${JSON.stringify(text)}`);
 
-/** A count as users write it: `100000000`, `1e8`, `100_000_000`; at least `min`. */
-function count(flag: string, text: string, min = 0, expected = 'a non-negative integer'): number {
+/** A count as users write it: `100000000`, `1e8`, `100_000_000`; from `min` to `max`. */
+function count(
+  flag: string,
+  text: string,
+  min = 0,
+  expected = 'a non-negative integer',
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = parseUserNumber(text);
   if (value === undefined || !Number.isInteger(value) || value < min) {
     throw usage(flag, expected, text);
   }
-  if (value > Number.MAX_SAFE_INTEGER) {
-    throw usage(flag, `${expected} at most ${Number.MAX_SAFE_INTEGER}`, text);
-  }
+  if (value > max) throw usage(flag, `${expected}, at most ${max}`, text);
   return value;
 }
 
@@ -129,7 +133,7 @@ export const FLAGS: Record<string, Flag> = {
     help: "processes or threads sharing this memory, or 'auto' (Slurm's tasks on\nthis node); implies --plan",
     set: (request, text) => {
       request.options.workers =
-        text === 'auto' ? text : count('workers', text, 1, "a positive integer or 'auto'");
+        text === 'auto' ? text : count('workers', text, 1, "'auto' or a positive integer");
       request.plan.push('--workers');
     },
   },
@@ -171,7 +175,7 @@ export const FLAGS: Record<string, Flag> = {
     },
   },
   watch: {
-    help: 'then print a line for each change of the limit, pressure or memory\nevents, until Ctrl-C',
+    help: 'then print a line for each change of the limit, pressure or memory\nevents, and with --points each new plan, until Ctrl-C',
     set: (request) => {
       request.watch = true;
     },
@@ -181,9 +185,7 @@ export const FLAGS: Record<string, Flag> = {
     needs: 'a number of milliseconds',
     help: 'how often --watch looks, in milliseconds (default 1000, at least 50)',
     set: (request, text) => {
-      const ms = count('interval', text, 50, 'an integer of at least 50');
-      if (ms > MAX_TIMEOUT_MS) throw usage('interval', `at most ${MAX_TIMEOUT_MS}`, text);
-      request.intervalMs = ms;
+      request.intervalMs = count('interval', text, 50, 'an integer of at least 50', MAX_TIMEOUT_MS);
     },
   },
   json: {
@@ -238,7 +240,8 @@ hybrid_streaming) and why; with --plan, how many points each buffer holds.
 Options:
 ${flagHelp()}
 
-Numbers are written as you like: 100000000, 1e8 or 100_000_000. Text output is coloured on a
+Numbers are written as you like: 100000000, 1e8 or 100_000_000. A value follows its flag or
+an = sign (--points=1e8, --fraction=-1); -- ends the flags. Text output is coloured on a
 terminal, unless NO_COLOR is set. Warnings are one line each on stderr.
 
 Examples:
@@ -249,5 +252,6 @@ Examples:
   nlsq-memory --points 5e7 --params 53 --device 0
   nlsq-memory --watch --json
 
-Exit codes: 0 success, 1 unexpected failure, 2 bad flags.
+Exit codes: 0 success (and --watch stopped by Ctrl-C), 1 unexpected failure, 2 bad flags,
+130 or 143 when Ctrl-C or SIGTERM ends a run before it prints.
 `;

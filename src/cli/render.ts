@@ -5,6 +5,7 @@ import type { FitPlan } from '../policy/plan.js';
 import type { StrategyDecision } from '../policy/strategy.js';
 import type { AdaptiveThreshold } from '../policy/threshold.js';
 import type { MemoryEvent } from '../watch/options.js';
+import { inFlags } from './errors.js';
 
 const STRATEGY_COLORS: Record<StrategyDecision['strategy'], number> = {
   standard: 32,
@@ -77,10 +78,11 @@ export function text(
   ]);
   if (decision !== undefined) {
     rows.push(['Strategy', paint(STRATEGY_COLORS[decision.strategy], decision.strategy)]);
-    rows.push(['Reason', decision.reason]);
+    rows.push(['Reason', inFlags(decision.reason)]);
+    const each = (plan?.workers ?? 1) > 1 ? ' per worker' : '';
     rows.push([
       'Max in memory',
-      `${grouped(decision.maxInMemoryPoints)} points: the most a standard fit holds within the threshold`,
+      `${grouped(decision.maxInMemoryPoints)} points: the most a standard fit holds within the threshold${each}`,
     ]);
   }
   if (plan !== undefined) {
@@ -91,7 +93,8 @@ export function text(
       `${grouped(plan.chunkPoints)} points, Jacobian ${gb(plan.chunkJacobianBytes)}: why, see Plan`,
     ]);
     rows.push(['Chunks', grouped(plan.chunkCount)]);
-    rows.push(['Plan', plan.reason]);
+    // The reason names the API's options: here, the flags that set them.
+    rows.push(['Plan', inFlags(plan.reason)]);
   }
   return `${rows.map(([label, value]) => `${paint(1, label.padEnd(15))}${value}`).join('\n')}\n`;
 }
@@ -110,7 +113,7 @@ export function eventLine(event: MemoryEvent): string {
       if (event.source === 'working-set') {
         return `pressure working set ${(event.value * 100).toFixed(1)}% of the limit`;
       }
-      return 'pressure headroom 0: no memory left';
+      return `pressure headroom ${gb(event.value)}: next to no memory left`;
     case 'events':
       return `events ${Object.entries(event.delta)
         .map(([name, rise]) => `${name}+${rise}`)

@@ -128,7 +128,9 @@ function chunkedSize(r: SizeInput, strategy: keyof typeof LIMITS, thresholdBytes
   const maxAligned = alignTo * Math.floor(max / alignTo);
   if (maxAligned === 0) {
     throw new RangeError(
-      `Expected \`maxChunkPoints\` to be at least \`alignTo\` (${alignTo}), got ${max}`,
+      r.maxChunkPoints === undefined
+        ? `\`alignTo\` (${grouped(alignTo)}) is above the largest ${limits.one}, ${grouped(max)} by default for ${strategy}: give a smaller \`alignTo\`, or a \`maxChunkPoints\` of at least ${grouped(alignTo)}`
+        : `Expected \`maxChunkPoints\` to be at least \`alignTo\` (${alignTo}), got ${max}`,
     );
   }
   const multiple = alignTo === 1 ? '' : `, a multiple of ${grouped(alignTo)}`;

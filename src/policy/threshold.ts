@@ -138,7 +138,7 @@ export function resolveFraction(
     const what = from === GPU_MEMORY_FRACTION_ENV_VAR ? 'GPU memory fraction' : 'Memory fraction';
     warnOnce(
       clampedCode,
-      `${what} ${fraction} clamped to [${MIN_MEMORY_FRACTION}, ${MAX_MEMORY_FRACTION}]: using ${clamped}`,
+      `${what} ${fraction} from ${from === 'argument' ? '`memoryFraction`' : from} clamped to [${MIN_MEMORY_FRACTION}, ${MAX_MEMORY_FRACTION}]: using ${clamped}`,
     );
   }
   return { memoryFraction: clamped, source, from };
