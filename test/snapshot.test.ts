@@ -156,3 +156,23 @@ describe('answers from a report', () => {
     expect(bad({ totalBytes: 1, availableBytes: Number.NaN })).toThrow(/`report.availableBytes`/);
   });
 });
+
+describe('a report made by hand', () => {
+  const report: MemoryReport = {
+    hostTotalBytes: 64 * GIB,
+    detectionMethod: 'systeminformation',
+    limitBytes: 8 * GIB,
+    limitSource: 'cgroup-v2',
+    limitOrigin: '/sys/fs/cgroup/memory.max',
+    totalBytes: 8 * GIB,
+    // The host's free memory, say, beside a cgroup's limit: more than the process may use.
+    availableBytes: 40 * GIB,
+    heapLimitBytes: null,
+  };
+
+  it('never budgets more available than the total', () => {
+    const threshold = getAdaptiveMemoryThresholdSync({ report, basis: 'available' });
+    expect(threshold.thresholdBytes).toBe(6 * GIB);
+    expect(threshold.info.basis).toBe('available');
+  });
+});

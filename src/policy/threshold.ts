@@ -198,7 +198,11 @@ export function thresholdFromReport(
       },
     };
   }
-  const available = basis === 'available' ? report.availableBytes : null;
+  // A report made by hand may say more is available than usable: never more than the total.
+  const available =
+    basis === 'available' && report.availableBytes !== null
+      ? Math.min(report.availableBytes, report.totalBytes)
+      : null;
   if (basis === 'available' && available === null) log('available memory unknown, using the total');
   const { detectionMethod, limitSource } = report;
   return available === null
