@@ -42,6 +42,17 @@ describe('available memory under limits', () => {
     expect(await detect(fsRoot)).toMatchObject({ limitBytes: 3 * GIB, availableBytes: 2 * GIB });
   });
 
+  it('takes nothing off for an inactive_file past 2 ** 53: no such figure is exact', async () => {
+    const fsRoot = makeTree({
+      'proc/self/cgroup': '0::/pod\n',
+      'proc/self/mountinfo': v2,
+      'sys/fs/cgroup/pod/memory.max': `${4 * GIB}\n`,
+      'sys/fs/cgroup/pod/memory.current': `${3 * GIB}\n`,
+      'sys/fs/cgroup/pod/memory.stat': 'anon 0\ninactive_file 18446744073709551615\n',
+    });
+    expect(await detect(fsRoot)).toMatchObject({ limitBytes: 4 * GIB, availableBytes: GIB });
+  });
+
   it('keeps the fuller cgroup in view when a Slurm figure is the smallest limit', async () => {
     const fsRoot = makeTree({
       'proc/self/cgroup': '0::/slurm/job_12\n',

@@ -119,7 +119,9 @@ export function readHierarchy(read: ReadText, located: LocatedHierarchy): Hierar
   const workingSetOf = (directory: string): number | undefined => {
     if (!workingSets.has(directory)) {
       const usage = parseInteger(read(join(directory, version.usageFile)) ?? '');
-      const inactive = statValue(statOf(directory), version.inactiveKey) ?? 0;
+      // Past 2 ** 53 no figure is exact: such an inactive_file is unknown, and nothing is taken off.
+      const stated = statValue(statOf(directory), version.inactiveKey) ?? 0;
+      const inactive = Number.isSafeInteger(stated) ? stated : 0;
       workingSets.set(directory, usage === undefined ? undefined : Math.max(0, usage - inactive));
     }
     return workingSets.get(directory);
