@@ -94,6 +94,11 @@ describe('Slurm tasks on this node', () => {
     ['a negative SLURM_NTASKS_PER_NODE', { SLURM_NTASKS_PER_NODE: '-2' }],
     ['a fractional SLURM_NTASKS_PER_NODE', { SLURM_NTASKS_PER_NODE: '1.5' }],
     ['an unsafe SLURM_NTASKS_PER_NODE', { SLURM_NTASKS_PER_NODE: '9007199254740993' }],
+  ])('answers nothing for %s, without throwing', (_, env) => {
+    expect(slurmTasksOnNode(env)).toBeUndefined();
+  });
+
+  it.each<[string, Env]>([
     ['an empty list', { SLURM_TASKS_PER_NODE: '', SLURM_NODEID: '0' }],
     ['letters', { SLURM_TASKS_PER_NODE: 'abc', SLURM_NODEID: '0' }],
     ['an unclosed repeat', { SLURM_TASKS_PER_NODE: '2(x3', SLURM_NODEID: '0' }],
@@ -101,8 +106,20 @@ describe('Slurm tasks on this node', () => {
     ['a repeat of 0', { SLURM_TASKS_PER_NODE: '2(x0),1', SLURM_NODEID: '0' }],
     ['0 tasks', { SLURM_TASKS_PER_NODE: '0', SLURM_NODEID: '0' }],
     ['an empty entry', { SLURM_TASKS_PER_NODE: '2,,1', SLURM_NODEID: '0' }],
-  ])('answers nothing for %s, without throwing', (_, env) => {
-    expect(slurmTasksOnNode(env)).toBeUndefined();
+  ])('takes every task of the job, guessed, for a malformed list: %s', (_, env) => {
+    const list = env.SLURM_TASKS_PER_NODE as string;
+    expect(slurmTasksOnNode(env)).toEqual({
+      tasks: 1,
+      origin: 'SLURM_TASKS_PER_NODE',
+      guessed: true,
+      malformed: list,
+    });
+    expect(slurmTasksOnNode({ ...env, SLURM_NTASKS: '12' })).toEqual({
+      tasks: 12,
+      origin: 'SLURM_NTASKS',
+      guessed: true,
+      malformed: list,
+    });
   });
 });
 
@@ -121,6 +138,8 @@ describe("workers: 'auto'", () => {
     [{ SLURM_NTASKS_PER_NODE: 'four' }, 1],
     [{ SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '9' }, 2],
     [{ SLURM_TASKS_PER_NODE: '1,8' }, 8],
+    [{ SLURM_TASKS_PER_NODE: '4(x2', SLURM_NTASKS: '8' }, 8],
+    [{ SLURM_TASKS_PER_NODE: '4(x2' }, 1],
   ])('%o shares the threshold among %d workers', (env, workers) => {
     captureWarnings();
     const result = plan(env);
@@ -140,6 +159,23 @@ describe("workers: 'auto'", () => {
     ]);
     expect(plan({ SLURM_TASKS_PER_NODE: '2(x3),1', SLURM_NODEID: '3' }).workers).toBe(1);
     expect(warnings).toHaveLength(1);
+  });
+
+  it('warns when SLURM_TASKS_PER_NODE cannot be read, and plans for every task of the job', () => {
+    let warnings = captureWarnings();
+    expect(plan({ SLURM_TASKS_PER_NODE: '4(x2', SLURM_NTASKS: '8' }).workers).toBe(8);
+    expect(warnings).toEqual([
+      {
+        code: 'NLSQ_MEMORY_WORKERS_GUESSED',
+        message:
+          'SLURM_TASKS_PER_NODE="4(x2" cannot be read: planning for every task of the job (SLURM_NTASKS), 8',
+      },
+    ]);
+    warnings = captureWarnings();
+    expect(plan({ SLURM_TASKS_PER_NODE: 'abc' }).workers).toBe(1);
+    expect(warnings[0]?.message).toBe(
+      'SLURM_TASKS_PER_NODE="abc" cannot be read: planning for one task, since SLURM_NTASKS is not set either',
+    );
   });
 
   it('reads process.env when no env is given', () => {

@@ -141,6 +141,15 @@ describe('an unreadable or garbled limit file', () => {
       { SLURM_MEM_PER_CPU: '1024' },
       /SLURM_MEM_PER_CPU\*SLURM_CPUS_ON_NODE is "1024" × no SLURM_CPUS_ON_NODE/,
     ],
+    // Times 0 CPUs or GPUs is no allocation Slurm makes: not "all the node's memory".
+    [
+      { SLURM_MEM_PER_CPU: '1024', SLURM_CPUS_ON_NODE: '0' },
+      /SLURM_MEM_PER_CPU\*SLURM_CPUS_ON_NODE is "1024" × "0"/,
+    ],
+    [
+      { SLURM_MEM_PER_GPU: '20000', SLURM_GPUS_ON_NODE: '0' },
+      /SLURM_MEM_PER_GPU\*SLURM_GPUS_ON_NODE is "20000" × "0"/,
+    ],
   ])('says so when a Slurm limit is set but cannot be read: %o', (env, message) => {
     const warnings = captureWarnings();
     const report = detectMemorySync({

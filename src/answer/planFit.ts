@@ -19,7 +19,16 @@ function resolveWorkers(options: PlanOptions): { workers: number; workersFrom: s
   if (options.workers !== 'auto') return { workers: options.workers, workersFrom: 'argument' };
   const slurm = slurmTasksOnNode(options.env ?? process.env);
   if (slurm === undefined) return { workers: 1, workersFrom: 'auto, no Slurm tasks' };
-  if (slurm.guessed) {
+  if (slurm.malformed !== undefined) {
+    const count =
+      slurm.origin === 'SLURM_NTASKS'
+        ? `every task of the job (SLURM_NTASKS), ${slurm.tasks}`
+        : 'one task, since SLURM_NTASKS is not set either';
+    warnOnce(
+      'NLSQ_MEMORY_WORKERS_GUESSED',
+      `SLURM_TASKS_PER_NODE=${JSON.stringify(slurm.malformed)} cannot be read: planning for ${count}`,
+    );
+  } else if (slurm.guessed) {
     warnOnce(
       'NLSQ_MEMORY_WORKERS_GUESSED',
       `SLURM_NODEID does not say which entry of SLURM_TASKS_PER_NODE=${options.env?.SLURM_TASKS_PER_NODE ?? process.env.SLURM_TASKS_PER_NODE} is this node's: planning for the most tasks on any node, ${slurm.tasks}`,

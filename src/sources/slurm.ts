@@ -31,7 +31,8 @@ export function slurmMemory(env: Env): Reading {
     const mib = parseInteger(text);
     const count = countText === undefined ? undefined : parseInteger(countText);
     const origin = units === undefined ? perUnit : `${perUnit}*${units}`;
-    if (mib !== undefined && count !== undefined) {
+    // 0 CPUs or GPUs is no count Slurm gives: a figure per unit times 0 is no limit that can be told.
+    if (mib !== undefined && count !== undefined && count > 0) {
       return fromNumber(mib * count * 1024 ** 2, origin, true);
     }
     // A figure per CPU or GPU without the count of them is a limit that cannot be told.
@@ -48,10 +49,12 @@ export function slurmMemory(env: Env): Reading {
 export interface SlurmTasks {
   /** Tasks of this job on this node, at least 1. */
   tasks: number;
-  /** `SLURM_NTASKS_PER_NODE` or `SLURM_TASKS_PER_NODE`. */
-  origin: 'SLURM_NTASKS_PER_NODE' | 'SLURM_TASKS_PER_NODE';
+  /** `SLURM_NTASKS_PER_NODE`, `SLURM_TASKS_PER_NODE`, or `SLURM_NTASKS` where that is malformed. */
+  origin: 'SLURM_NTASKS_PER_NODE' | 'SLURM_TASKS_PER_NODE' | 'SLURM_NTASKS';
   /** Whether this node could not be identified, so that the largest count of any node was taken. */
   guessed: boolean;
+  /** `SLURM_TASKS_PER_NODE` as given, where it is malformed: the count is the job's, or 1. */
+  malformed?: string;
 }
 
 /** A non-negative safe integer written in decimal digits, else `undefined`. */
@@ -106,8 +109,8 @@ function tasksOnNode(
 /**
  * The number of tasks Slurm runs on this node: `SLURM_NTASKS_PER_NODE` when set, else this
  * node's entry of `SLURM_TASKS_PER_NODE` (position `SLURM_NODEID`; the largest entry, guessed,
- * where the node cannot be identified). `undefined` outside Slurm or when the variables are
- * malformed: never a throw.
+ * where the node cannot be identified). Where `SLURM_TASKS_PER_NODE` is malformed, every task of
+ * the job (`SLURM_NTASKS`, else 1), with `malformed` set. `undefined` outside Slurm: never a throw.
  */
 export function slurmTasksOnNode(env: Env): SlurmTasks | undefined {
   const perNode = positive(env.SLURM_NTASKS_PER_NODE);
@@ -117,5 +120,10 @@ export function slurmTasksOnNode(env: Env): SlurmTasks | undefined {
   const list = env.SLURM_TASKS_PER_NODE;
   if (list === undefined) return undefined;
   const found = tasksOnNode(list, env.SLURM_NODEID);
-  return found === undefined ? undefined : { ...found, origin: 'SLURM_TASKS_PER_NODE' };
+  if (found !== undefined) return { ...found, origin: 'SLURM_TASKS_PER_NODE' };
+  // At most every task of the job runs here: never too few workers for the memory they share.
+  const job = positive(env.SLURM_NTASKS);
+  return job === undefined
+    ? { tasks: 1, origin: 'SLURM_TASKS_PER_NODE', guessed: true, malformed: list }
+    : { tasks: job, origin: 'SLURM_NTASKS', guessed: true, malformed: list };
 }
