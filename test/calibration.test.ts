@@ -157,6 +157,26 @@ describe('the calibration file', () => {
     );
   });
 
+  // A file this process may read but not rename: the kernel's own, on Linux.
+  it.skipIf(process.platform !== 'linux')(
+    'says so, and claims no rename, when it cannot be set aside',
+    async () => {
+      const store = '/proc/self/status';
+      const message =
+        /^\/proc\/self\/status is no calibration file of this library: it could not be set aside \(E[A-Z]+\), and is read as empty; learning starts again$/;
+      const asynchronous = captureWarnings();
+      expect(await readCalibration('k', { store })).toMatchObject({ observations: 0 });
+      expect(asynchronous.map((warning) => warning.message)).toEqual([
+        expect.stringMatching(message),
+      ]);
+      const synchronous = captureWarnings();
+      expect(planIn(store).reason).toMatch(/0 of 3 runs/);
+      expect(synchronous.map((warning) => warning.message)).toEqual([
+        expect.stringMatching(message),
+      ]);
+    },
+  );
+
   it('is set aside by a plan that reads it synchronously too', () => {
     const warnings = captureWarnings();
     const store = freshStore();

@@ -64,6 +64,16 @@ describe('where the store is', () => {
     expect(storePath(undefined, env, 'win32')).toBe(expected);
   });
 
+  it("is under the given env's home, as os.homedir() reads process.env's", () => {
+    expect(storePath(undefined, { HOME: '/home/job' }, 'linux')).toBe(
+      '/home/job/.cache/nlsq-memory/calibration.json',
+    );
+    expect(storePath(undefined, { HOME: 'relative' }, 'linux')).toBe(linux);
+    expect(storePath(undefined, { USERPROFILE: 'C:\\Users\\job' }, 'win32')).toBe(
+      'C:\\Users\\job\\AppData\\Local\\nlsq-memory\\calibration.json',
+    );
+  });
+
   it('is `store`, else NLSQ_MEMORY_CALIBRATION, whatever the cache', () => {
     const env = { NLSQ_MEMORY_CALIBRATION: '/data/c.json', XDG_CACHE_HOME: '' };
     expect(storePath('/mine.json', env, 'linux')).toBe('/mine.json');

@@ -24,7 +24,12 @@ export function storePath(
   if (given !== undefined && given !== '') return given;
   const windows = platform === 'win32';
   const path = builtin('node:path')[windows ? 'win32' : 'posix'];
-  const home = builtin('node:os').homedir();
+  // The home of `env`, as os.homedir() reads it from process.env: a given env names its own.
+  const homeVariable = env[windows ? 'USERPROFILE' : 'HOME'];
+  const home =
+    homeVariable !== undefined && path.isAbsolute(homeVariable)
+      ? homeVariable
+      : builtin('node:os').homedir();
   const cache = windows ? env.LOCALAPPDATA : env.XDG_CACHE_HOME;
   const base =
     cache !== undefined && path.isAbsolute(cache)
@@ -70,11 +75,16 @@ export function asideName(path: string): string {
   return `${path}.invalid-${Date.now()}`;
 }
 
-/** Says that a file was set aside; never a throw. */
-export function warnSetAside(path: string, aside: string): void {
+/** Says that a file was set aside, or why it could not be (`failed`); never a throw. */
+export function warnSetAside(path: string, aside: string, failed?: unknown): void {
+  const code = (failed as NodeJS.ErrnoException | undefined)?.code;
+  const where =
+    failed === undefined
+      ? `set aside as ${aside}`
+      : `it could not be set aside (${code ?? String(failed)}), and is read as empty`;
   warnOnce(
     'NLSQ_MEMORY_CALIBRATION_INVALID',
-    `${path} is no calibration file of this library: set aside as ${aside}; learning starts again`,
+    `${path} is no calibration file of this library: ${where}; learning starts again`,
   );
 }
 
@@ -132,11 +142,13 @@ export function readStoreSync(
     return store;
   }
   const aside = asideName(path);
+  let failed: unknown;
   try {
     fs.renameSync(path, aside);
   } catch (error) {
+    failed = error;
     log('cannot set %s aside: %s', path, error);
   }
-  warnSetAside(path, aside);
+  warnSetAside(path, aside, failed);
   return emptyStore();
 }

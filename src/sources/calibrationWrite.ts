@@ -20,10 +20,14 @@ export async function readStore(path: string): Promise<CalibrationStore> {
   const store = parseStore(text);
   if (store !== undefined) return store;
   const aside = asideName(path);
-  await fs
-    .rename(path, aside)
-    .catch((error: unknown) => log('cannot set %s aside: %s', path, error));
-  warnSetAside(path, aside);
+  const failed = await fs.rename(path, aside).then(
+    () => undefined,
+    (error: unknown) => {
+      log('cannot set %s aside: %s', path, error);
+      return error ?? 'failed';
+    },
+  );
+  warnSetAside(path, aside, failed);
   return emptyStore();
 }
 
