@@ -89,3 +89,39 @@ describe('a library process', () => {
     await expectGone(await toolPids(pids));
   });
 });
+
+describe('a library process interrupted during a run', () => {
+  /** A process that lists the GPUs with the slow tool; `handler` is its own SIGINT code, if any. */
+  function listing(bin: string, handler = '') {
+    const script = `
+      ${handler}
+      const { detectDeviceMemory } = await import(${JSON.stringify(dist)});
+      await detectDeviceMemory({ timeoutMs: 60_000, env: { PATH: ${JSON.stringify(bin)} } });
+    `;
+    return spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  }
+
+  posix('dies of the signal, as it would have, and its tool with it', async () => {
+    const { bin, pids } = slowTool();
+    const child = listing(bin);
+    const died = new Promise((resolve) => child.once('exit', (_, signal) => resolve(signal)));
+    const tool = await toolPids(pids);
+    child.kill('SIGINT');
+    expect(await died).toBe('SIGINT');
+    await expectGone(tool);
+  });
+
+  posix("leaves the signal to the process's own handler, and kills the tool", async () => {
+    const { bin, pids } = slowTool();
+    const child = listing(
+      bin,
+      "process.on('SIGINT', () => setTimeout(() => process.exit(7), 300));",
+    );
+    const exit = ended(child);
+    const tool = await toolPids(pids);
+    child.kill('SIGINT');
+    await expectGone(tool);
+    // The handler ran and chose the exit code: the signal did not end the process first.
+    expect((await exit).code).toBe(7);
+  });
+});

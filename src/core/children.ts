@@ -8,9 +8,15 @@ import { builtin } from './builtins.js';
  */
 const registry = Symbol.for('nlsq-memory.children');
 const shared = globalThis as {
-  [registry]?: { running: Set<ChildProcess.ChildProcess>; hooked: boolean };
+  [registry]?: {
+    running: Set<ChildProcess.ChildProcess>;
+    hooked: boolean;
+    /** The signals taken, and the one handler that took them, whichever file loaded first. */
+    signals: NodeJS.Signals[];
+    onSignal?: (signal: NodeJS.Signals) => void;
+  };
 };
-shared[registry] ??= { running: new Set(), hooked: false };
+shared[registry] ??= { running: new Set(), hooked: false, signals: [] };
 const state = shared[registry];
 const { running } = state;
 
@@ -25,7 +31,7 @@ function taskkill(): string {
  * spawned `detached`), its tree on Windows. Synchronous on POSIX, so that it works at exit.
  */
 export function killTree(child: ChildProcess.ChildProcess): void {
-  running.delete(child);
+  untrack(child);
   const { pid } = child;
   if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (process.platform === 'win32') {
@@ -51,12 +57,55 @@ export function killAll(): void {
   for (const child of running) killTree(child);
 }
 
-/** Keeps `child` in the registry until it ends: it is killed if this process exits first. */
+/** The signals that end a process while a tool runs, where nothing else handles them. */
+const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * A signal that would end this process while tools run: they are killed first (they lead process
+ * groups of their own, which a terminal's Ctrl-C does not reach, and a death by signal runs no
+ * `exit` handler). Then, unless another handler has taken the signal since, this process ends of
+ * it, as it would have without this one.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  const handled = process.listenerCount(signal) > 1;
+  killAll();
+  if (handled) return;
+  unhookSignals();
+  process.kill(process.pid, signal);
+}
+state.onSignal ??= onSignal;
+const handler = state.onSignal;
+
+/** Takes the ending signals nobody handles, while a tool runs (POSIX: Windows ends the tree itself). */
+function hookSignals(): void {
+  if (process.platform === 'win32' || state.signals.length > 0) return;
+  for (const signal of ENDING) {
+    if (process.listenerCount(signal) > 0) continue;
+    process.on(signal, handler);
+    state.signals.push(signal);
+  }
+}
+
+function unhookSignals(): void {
+  for (const signal of state.signals.splice(0)) process.removeListener(signal, handler);
+}
+
+/** Forgets `child`; once no tool runs, the signals are left as they were. */
+function untrack(child: ChildProcess.ChildProcess): void {
+  running.delete(child);
+  if (running.size === 0) unhookSignals();
+}
+
+/**
+ * Keeps `child` in the registry until it ends: it is killed if this process exits first, or is
+ * ended by a signal nothing else handles.
+ */
 export function track(child: ChildProcess.ChildProcess): void {
   if (!state.hooked) {
     state.hooked = true;
     process.once('exit', killAll);
   }
   running.add(child);
-  child.once('close', () => running.delete(child));
+  hookSignals();
+  child.once('close', () => untrack(child));
 }
