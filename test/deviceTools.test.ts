@@ -3,11 +3,11 @@
 // scripts need a POSIX shell; the parsers behind them are tested on plain strings everywhere.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
-import { firstInOrder, runTool } from '../src/sources/gpu/tools.js';
+import { findExecutable, firstInOrder, runTool } from '../src/sources/gpu/tools.js';
 import {
   captureWarnings,
   graphicsProbes,
@@ -606,4 +606,58 @@ describe('the first usable file of PATH', () => {
     expect(await firstInOrder([], answers({}))).toBeUndefined();
     expect(await firstInOrder(['/a', '/b'], answers({}))).toBeUndefined();
   });
+});
+
+describe("Windows' rules for finding a tool", () => {
+  it('take only .exe and .com files, first in PATH order, from absolute entries', async () => {
+    const first = makeBin({ 'nvidia-smi.cmd': 'exit 0' });
+    const second = makeBin({ 'nvidia-smi.exe': 'exit 0' });
+    const path = ['relative', first, second].join(delimiter);
+    const found = await findExecutable(
+      'nvidia-smi',
+      { PATH: path },
+      new AbortController().signal,
+      'win32',
+    );
+    expect(found).toBe(join(second, 'nvidia-smi.exe'));
+    const none = await findExecutable(
+      'nvidia-smi',
+      { PATH: first },
+      new AbortController().signal,
+      'win32',
+    );
+    expect(none).toBeUndefined();
+    const aborted = AbortSignal.abort();
+    expect(await findExecutable('nvidia-smi', { PATH: second }, aborted, 'win32')).toBeUndefined();
+  });
+});
+
+describe('a signal while a tool runs', () => {
+  posix(
+    'kills the tool, leaves a handled signal to its handler, and then lets the signal be',
+    async () => {
+      const before = process.listeners('SIGHUP');
+      const bin = makeBin();
+      const pidFile = join(bin, 'pids');
+      writeScript(join(bin, 'tool'), hanging(pidFile));
+      const run = runTool(join(bin, 'tool'), [], {}, new AbortController().signal);
+      const pids = await pidsIn(pidFile);
+      const added = process.listeners('SIGHUP').filter((listener) => !before.includes(listener));
+      // Nothing handled SIGHUP here: the library took it while the tool runs.
+      if (before.length === 0) expect(added).toHaveLength(1);
+      const handled = vi.fn();
+      process.on('SIGHUP', handled);
+      try {
+        process.emit('SIGHUP', 'SIGHUP');
+        expect(handled).toHaveBeenCalledOnce();
+        expect((await run).status).toBe('failed');
+        await vi.waitFor(() => {
+          for (const pid of pids) expect(isRunning(pid), `process ${pid}`).toBe(false);
+        });
+      } finally {
+        process.removeListener('SIGHUP', handled);
+      }
+      expect(process.listeners('SIGHUP')).toEqual(before);
+    },
+  );
 });

@@ -367,7 +367,9 @@ describe('a budget too small for one chunk', () => {
 
   it('is a RangeError when the default maximum is below alignTo', () => {
     expect(() => planNlsqFitSync(200_000_000, 10, memory(GIB, { alignTo: 150_000 }))).toThrow(
-      new RangeError('Expected `maxChunkPoints` to be at least `alignTo` (150000), got 100000'),
+      new RangeError(
+        '`alignTo` (150,000) is above the largest batch, 100,000 by default for hybrid_streaming: give a smaller `alignTo`, or a `maxChunkPoints` of at least 150,000',
+      ),
     );
   });
 });

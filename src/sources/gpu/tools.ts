@@ -31,23 +31,25 @@ const LOOKUP_SCRIPT =
  * directory); on Windows only `.exe` and `.com` files count, since `.cmd` and `.bat` need a
  * shell. A PATH entry on a hung network mount blocks whatever looks there: on POSIX the looking
  * is done by `/bin/sh`, a child that is killed at the deadline, never by this process's threads,
- * which a hung call would keep from ever finishing (nor letting the process exit).
+ * which a hung call would keep from ever finishing (nor letting the process exit). `platform`
+ * is the one whose rules apply (a test asks for Windows' anywhere).
  */
 export async function findExecutable(
   name: string,
   env: Env,
   signal: AbortSignal,
+  platform: string = process.platform,
 ): Promise<string | undefined> {
   const path = envValue(env, 'PATH');
   if (path === undefined || path === '') return undefined;
   const { delimiter, isAbsolute, join } = builtin('node:path');
-  const extensions = process.platform === 'win32' ? ['.exe', '.com'] : [''];
+  const extensions = platform === 'win32' ? ['.exe', '.com'] : [''];
   const files = path
     .split(delimiter)
     .filter((directory) => isAbsolute(directory))
     .flatMap((directory) => extensions.map((extension) => join(directory, `${name}${extension}`)));
   if (files.length === 0) return undefined;
-  if (process.platform === 'win32') {
+  if (platform === 'win32') {
     const found = await firstInOrder(files, (file) => isExecutableFile(file, signal));
     return signal.aborted ? undefined : found;
   }
