@@ -1,8 +1,9 @@
 // A PATH entry on a hung network mount, made real: a preloaded library makes every stat() and
 // access() of a path under `/hung` block for good in any process that has it, as a hard NFS
-// mount whose server is gone does. Needs Linux and a C compiler; skipped where either is missing.
+// mount whose server is gone does, and shows the process a mount table (FAKE_MOUNTINFO) in which
+// that folder is an NFS mount. Needs Linux and a C compiler; skipped where either is missing.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,10 +13,29 @@ const HOOKS = `#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 static void block_if_hung(const char *path) {
   if (path != NULL && strstr(path, "/hung") != NULL) for (;;) pause();
 }
+static const char *mounts(const char *path) {
+  const char *fake = getenv("FAKE_MOUNTINFO");
+  return fake != NULL && path != NULL && strcmp(path, "/proc/self/mountinfo") == 0 ? fake : path;
+}
+#define OPEN(name, params, args) \
+  int name params { \
+    mode_t mode = 0; \
+    if (flags & O_CREAT) { va_list list; va_start(list, flags); mode = va_arg(list, int); va_end(list); } \
+    block_if_hung(p); \
+    int (*real) params = dlsym(RTLD_NEXT, #name); \
+    return real args; \
+  }
+OPEN(open, (const char *p, int flags, ...), (mounts(p), flags, mode))
+OPEN(open64, (const char *p, int flags, ...), (mounts(p), flags, mode))
+OPEN(openat, (int d, const char *p, int flags, ...), (d, mounts(p), flags, mode))
+OPEN(openat64, (int d, const char *p, int flags, ...), (d, mounts(p), flags, mode))
 #define HOOK(ret, name, params, args, path) \\
   ret name params { block_if_hung(path); ret (*real) params = dlsym(RTLD_NEXT, #name); return real args; }
 HOOK(int, stat, (const char *p, struct stat *s), (p, s), p)
@@ -38,6 +58,17 @@ function buildHooks(): string {
   const library = join(folder, 'hooks.so');
   execFileSync('cc', ['-shared', '-fPIC', '-o', library, join(folder, 'hooks.c'), '-ldl']);
   return library;
+}
+
+/**
+ * This process's mount table with `hung` as an NFS mount, in a file for FAKE_MOUNTINFO: the
+ * library looks at local file systems itself, and only at the others from a child.
+ */
+function mountedOverNfs(hung: string): string {
+  const line = `999 1 0:999 / ${hung} rw,relatime - nfs4 server:/export rw,hard`;
+  const file = join(makeTree({}), 'mountinfo');
+  writeFileSync(file, `${readFileSync('/proc/self/mountinfo', 'utf8')}${line}\n`);
+  return file;
 }
 
 /** Runs `args` with the hooks preloaded; resolves with its output, or `'hung'` after `ms`. */
@@ -88,7 +119,11 @@ describe.skipIf(!compiler)('a PATH entry on a hung mount', () => {
       }
       console.log('read', (await readFile(${JSON.stringify(script)}, 'utf8')).length > 0);`,
     );
-    const result = await runHooked([script], { ...process.env, LD_PRELOAD: library }, 20_000);
+    const result = await runHooked(
+      [script],
+      { ...process.env, LD_PRELOAD: library, FAKE_MOUNTINFO: mountedOverNfs(hung) },
+      20_000,
+    );
     expect(result).not.toBe('hung');
     if (result === 'hung') return;
     expect(result.stdout).toBe('devices 0\ndevices 0\ndevices 0\nread true\n');
@@ -102,7 +137,12 @@ describe.skipIf(!compiler)('a PATH entry on a hung mount', () => {
     const tools = makeBin({ 'nvidia-smi': nvidiaSmi });
     const result = await runHooked(
       [bin, '--json'],
-      { ...process.env, LD_PRELOAD: library, PATH: `${tools}:${hung}` },
+      {
+        ...process.env,
+        LD_PRELOAD: library,
+        FAKE_MOUNTINFO: mountedOverNfs(hung),
+        PATH: `${tools}:${hung}`,
+      },
       20_000,
     );
     expect(result).not.toBe('hung');
@@ -118,7 +158,12 @@ describe.skipIf(!compiler)('a PATH entry on a hung mount', () => {
     const tools = makeBin({ 'nvidia-smi': nvidiaSmi });
     const result = await runHooked(
       [bin],
-      { ...process.env, LD_PRELOAD: library, PATH: `${hung}:${tools}` },
+      {
+        ...process.env,
+        LD_PRELOAD: library,
+        FAKE_MOUNTINFO: mountedOverNfs(hung),
+        PATH: `${hung}:${tools}`,
+      },
       20_000,
     );
     expect(result).not.toBe('hung');

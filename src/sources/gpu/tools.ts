@@ -4,7 +4,9 @@ import { builtin } from '../../core/builtins.js';
 import { killTree, track } from '../../core/children.js';
 import { now } from '../../core/clock.js';
 import { TIMED_OUT, within } from '../../core/deadline.js';
+import { readText } from '../files.js';
 import type { Env } from '../slurm.js';
+import { lookLocally, mountTypes } from './localLookup.js';
 
 /** How a run of a tool ended: its output, or why there is none. */
 export type ToolResult =
@@ -29,16 +31,18 @@ const LOOKUP_SCRIPT =
  * Finds an executable on `env`'s PATH, as a shell would, without running it; gives up once
  * `signal` aborts. Relative and empty PATH entries are skipped (they would search the working
  * directory); on Windows only `.exe` and `.com` files count, since `.cmd` and `.bat` need a
- * shell. A PATH entry on a hung network mount blocks whatever looks there: on POSIX the looking
- * is done by `/bin/sh`, a child that is killed at the deadline, never by this process's threads,
- * which a hung call would keep from ever finishing (nor letting the process exit). `platform`
- * is the one whose rules apply (a test asks for Windows' anywhere).
+ * shell. A PATH entry on a hung network mount blocks whatever looks there: on POSIX, entries on
+ * a local file system (as `/proc/self/mountinfo`, or `mountinfo`, says) are looked at here,
+ * synchronously; from the first that is not on, by `/bin/sh`, a child killed at the deadline,
+ * never by this process's threads, which a hung call would keep from ever finishing (nor letting
+ * the process exit). `platform` is the one whose rules apply (a test asks for Windows' anywhere).
  */
 export async function findExecutable(
   name: string,
   env: Env,
   signal: AbortSignal,
   platform: string = process.platform,
+  mountinfo?: string,
 ): Promise<string | undefined> {
   const path = envValue(env, 'PATH');
   if (path === undefined || path === '') return undefined;
@@ -53,8 +57,18 @@ export async function findExecutable(
     const found = await firstInOrder(files, (file) => isExecutableFile(file, signal));
     return signal.aborted ? undefined : found;
   }
-  const result = await runTool('/bin/sh', ['-c', LOOKUP_SCRIPT, 'sh', ...files], env, signal);
-  return result.status === 'ok' && result.stdout !== '' ? result.stdout : undefined;
+  // Local file systems are looked at here, at once; from the first entry that is not local on
+  // (a network mount, or where the mounts are not known), a child looks.
+  const types = mountTypes(mountinfo ?? readText('/proc/self/mountinfo') ?? undefined);
+  for (const [index, file] of files.entries()) {
+    const verdict = lookLocally(file, types);
+    if (verdict === 'executable') return file;
+    if (verdict === 'absent') continue;
+    const rest = files.slice(index);
+    const result = await runTool('/bin/sh', ['-c', LOOKUP_SCRIPT, 'sh', ...rest], env, signal);
+    return result.status === 'ok' && result.stdout !== '' ? result.stdout : undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -1,0 +1,103 @@
+import { builtin } from '../../core/builtins.js';
+
+/** Where a file was looked for in this process: found, not there, or on a filesystem it may not look at. */
+export type Verdict = 'executable' | 'absent' | 'remote';
+
+/**
+ * File systems whose lookups never wait on a server: a file on one is looked at in this process,
+ * synchronously, in microseconds. Any other (NFS, CIFS, FUSE, Lustre, GPFS, autofs, …) may hang
+ * for good, and only a child process that can be killed may look there.
+ */
+const LOCAL = new Set([
+  'apfs',
+  'bcachefs',
+  'btrfs',
+  'devtmpfs',
+  'erofs',
+  'exfat',
+  'ext2',
+  'ext3',
+  'ext4',
+  'f2fs',
+  'hfsplus',
+  'iso9660',
+  'jfs',
+  'ntfs3',
+  'overlay',
+  'proc',
+  'ramfs',
+  'squashfs',
+  'sysfs',
+  'tmpfs',
+  'vfat',
+  'xfs',
+  'zfs',
+]);
+
+/** The most symbolic links followed in one lookup, as Linux's own limit. */
+const MAX_LINKS = 40;
+
+/** The file system type of each mount point of `/proc/self/mountinfo`; a later mount at a point hides an earlier one. */
+export function mountTypes(mountinfo: string | undefined): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const line of mountinfo?.split('\n') ?? []) {
+    const separator = line.indexOf(' - ');
+    const point = line.slice(0, separator).split(' ')[4];
+    if (separator < 0 || point === undefined) continue;
+    const type = line.slice(separator + 3).split(' ', 1)[0] ?? '';
+    types.set(
+      point.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+        String.fromCharCode(Number.parseInt(octal, 8)),
+      ),
+      type,
+    );
+  }
+  return types;
+}
+
+/** The type of the file system that holds `path`: that of the nearest mount point at or above it. */
+function typeOf(path: string, types: ReadonlyMap<string, string>): string | undefined {
+  const { dirname } = builtin('node:path').posix;
+  for (let at = path; ; at = dirname(at)) {
+    const type = types.get(at);
+    if (type !== undefined || at === '/') return type;
+  }
+}
+
+/**
+ * Whether the absolute `file` is an executable file, looked at in this process where every step
+ * to it, links followed, is on a local file system (`types`, from {@link mountTypes}); else
+ * `'remote'`: the step that is not, and what is past it, only a child process may look at.
+ */
+export function lookLocally(file: string, types: ReadonlyMap<string, string>, links = 0): Verdict {
+  const fs = builtin('node:fs');
+  const { resolve } = builtin('node:path').posix;
+  const parts = file.split('/').filter(Boolean);
+  let path = '';
+  for (const [index, part] of parts.entries()) {
+    const next = `${path}/${part}`;
+    if (!LOCAL.has(typeOf(next, types) ?? '')) return 'remote';
+    let stats: ReturnType<typeof fs.lstatSync>;
+    let target: string | undefined;
+    try {
+      stats = fs.lstatSync(next, { throwIfNoEntry: false });
+      if (stats?.isSymbolicLink() === true) target = fs.readlinkSync(next);
+    } catch {
+      return 'absent'; // no permission, a loop: not a file this process may run
+    }
+    if (stats === undefined) return 'absent';
+    if (target !== undefined) {
+      if (links >= MAX_LINKS) return 'absent';
+      return lookLocally(resolve(path || '/', target, ...parts.slice(index + 1)), types, links + 1);
+    }
+    const last = index === parts.length - 1;
+    if (last ? !stats.isFile() : !stats.isDirectory()) return 'absent';
+    path = next;
+  }
+  try {
+    fs.accessSync(path, fs.constants.X_OK);
+    return 'executable';
+  } catch {
+    return 'absent';
+  }
+}
