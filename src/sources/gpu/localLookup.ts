@@ -8,31 +8,11 @@ export type Verdict = 'executable' | 'absent' | 'remote';
  * synchronously, in microseconds. Any other (NFS, CIFS, FUSE, Lustre, GPFS, autofs, …) may hang
  * for good, and only a child process that can be killed may look there.
  */
-const LOCAL = new Set([
-  'apfs',
-  'bcachefs',
-  'btrfs',
-  'devtmpfs',
-  'erofs',
-  'exfat',
-  'ext2',
-  'ext3',
-  'ext4',
-  'f2fs',
-  'hfsplus',
-  'iso9660',
-  'jfs',
-  'ntfs3',
-  'overlay',
-  'proc',
-  'ramfs',
-  'squashfs',
-  'sysfs',
-  'tmpfs',
-  'vfat',
-  'xfs',
-  'zfs',
-]);
+const LOCAL = new Set(
+  'apfs bcachefs btrfs devtmpfs erofs exfat ext2 ext3 ext4 f2fs hfsplus iso9660 jfs ntfs3 overlay proc ramfs squashfs sysfs tmpfs vfat xfs zfs'.split(
+    ' ',
+  ),
+);
 
 /** The most symbolic links followed in one lookup, as Linux's own limit. */
 const MAX_LINKS = 40;

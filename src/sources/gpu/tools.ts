@@ -4,7 +4,6 @@ import { builtin } from '../../core/builtins.js';
 import { killTree, track } from '../../core/children.js';
 import { now } from '../../core/clock.js';
 import { TIMED_OUT, within } from '../../core/deadline.js';
-import { readText } from '../files.js';
 import type { Env } from '../slurm.js';
 import { lookLocally, mountTypes } from './localLookup.js';
 
@@ -59,7 +58,7 @@ export async function findExecutable(
   }
   // Local file systems are looked at here, at once; from the first entry that is not local on
   // (a network mount, or where the mounts are not known), a child looks.
-  const types = mountTypes(mountinfo ?? readText('/proc/self/mountinfo') ?? undefined);
+  const types = mountTypes(mountinfo ?? ownMounts());
   for (const [index, file] of files.entries()) {
     const verdict = lookLocally(file, types);
     if (verdict === 'executable') return file;
@@ -110,6 +109,15 @@ function isExecutableFile(file: string, signal: AbortSignal): Promise<boolean> {
       else fs.stat(file, (failed, stats) => resolve(failed === null && stats.isFile()));
     });
   });
+}
+
+/** This process's mount table, or `undefined` where there is none to read (not Linux). */
+function ownMounts(): string | undefined {
+  try {
+    return builtin('node:fs').readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function firstLine(text: string): string {
