@@ -131,45 +131,31 @@ describe.skipIf(!compiler)('a PATH entry on a hung mount', () => {
     expect(result.stderr).toContain('[NLSQ_MEMORY_DEVICE_TIMEOUT]');
   });
 
-  it('finds the tool when the hung entry comes after it', async () => {
-    const library = buildHooks();
+  /** The command, run with its flags, a hung NFS folder and a working nvidia-smi on PATH, in `order`. */
+  async function command(flags: string[], order: 'hung first' | 'hung last') {
     const hung = join(makeTree({}), 'hung');
     const tools = makeBin({ 'nvidia-smi': nvidiaSmi });
-    const result = await runHooked(
-      [bin, '--json'],
-      {
-        ...process.env,
-        LD_PRELOAD: library,
-        FAKE_MOUNTINFO: mountedOverNfs(hung),
-        PATH: `${tools}:${hung}`,
-      },
-      20_000,
-    );
-    expect(result).not.toBe('hung');
-    if (result === 'hung') return;
+    const env = {
+      ...process.env,
+      LD_PRELOAD: buildHooks(),
+      FAKE_MOUNTINFO: mountedOverNfs(hung),
+      PATH: order === 'hung first' ? `${hung}:${tools}` : `${tools}:${hung}`,
+    };
+    const result = await runHooked([bin, ...flags], env, 20_000);
+    if (result === 'hung') throw new Error('the command hung');
     expect(result.code).toBe(0);
-    const devices = JSON.parse(result.stdout).devices as { name: string }[];
+    return result;
+  }
+
+  it('finds the tool when the hung entry comes after it', async () => {
+    const { stdout } = await command(['--json'], 'hung last');
+    const devices = JSON.parse(stdout).devices as { name: string }[];
     expect(devices.map((device) => device.name)).toEqual(['NVIDIA T4']);
   });
 
   it('ends the command, which reports no GPU with a warning, in one time budget', async () => {
-    const library = buildHooks();
-    const hung = join(makeTree({}), 'hung');
-    const tools = makeBin({ 'nvidia-smi': nvidiaSmi });
-    const result = await runHooked(
-      [bin],
-      {
-        ...process.env,
-        LD_PRELOAD: library,
-        FAKE_MOUNTINFO: mountedOverNfs(hung),
-        PATH: `${hung}:${tools}`,
-      },
-      20_000,
-    );
-    expect(result).not.toBe('hung');
-    if (result === 'hung') return;
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^GPUs +none$/m);
-    expect(result.stderr).toContain('nvidia-smi and rocm-smi gave no answer within 5000 ms');
+    const { stdout, stderr } = await command([], 'hung first');
+    expect(stdout).toMatch(/^GPUs +none$/m);
+    expect(stderr).toContain('nvidia-smi and rocm-smi gave no answer within 5000 ms');
   });
 });
