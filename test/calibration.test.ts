@@ -256,3 +256,27 @@ describe('recording', () => {
     },
   );
 });
+
+describe('an overhead past what an option may be', () => {
+  it('is recorded as 1,000,000 at most, so that the file stays one the library reads', async () => {
+    const store = freshStore();
+    const plan = planIn(store, 'tiny');
+    const huge = { ...measured(plan, 1), peakBytes: Number.MAX_SAFE_INTEGER };
+    for (let run = 0; run < 3; run++) await recordFitPeak(plan, huge, { key: 'tiny', store });
+    const entry = await readCalibration('tiny', { store });
+    expect(entry.observations).toBe(3);
+    expect(entry.overhead).toBeCloseTo(1.1e6, 3);
+    // What the fits showed, the plan says: nothing fits under it, in figures a person can read.
+    expect(() => planIn(store, 'tiny')).toThrow(/× 1100000 exceeds the budget/);
+  });
+
+  it('in a file written by hand makes it no calibration file: set aside, never a plan that fails', () => {
+    const warnings = captureWarnings();
+    const store = freshStore();
+    const entry = { key: 'k', strategy: 'out_of_core', bytesPerElement: 8, updatedAt: 0 };
+    const observations = [1e300, 1e300, 1e300];
+    writeFileSync(store, JSON.stringify({ version: 1, entries: [{ ...entry, observations }] }));
+    expect(planIn(store, 'k').reason).toMatch(/0 of 3 runs/);
+    expect(warnings.map((warning) => warning.code)).toEqual(['NLSQ_MEMORY_CALIBRATION_INVALID']);
+  });
+});

@@ -111,17 +111,20 @@ describe('a library process interrupted during a run', () => {
     await expectGone(tool);
   });
 
-  posix("leaves the signal to the process's own handler, and kills the tool", async () => {
-    const { bin, pids } = slowTool();
-    const child = listing(
-      bin,
-      "process.on('SIGINT', () => setTimeout(() => process.exit(7), 300));",
-    );
-    const exit = ended(child);
-    const tool = await toolPids(pids);
-    child.kill('SIGINT');
-    await expectGone(tool);
-    // The handler ran and chose the exit code: the signal did not end the process first.
-    expect((await exit).code).toBe(7);
-  });
+  posix(
+    "leaves the signal to the program's own handler: the tool goes when the program exits",
+    async () => {
+      const { bin, pids } = slowTool();
+      const child = listing(
+        bin,
+        "process.on('SIGINT', () => setTimeout(() => process.exit(7), 300));",
+      );
+      const exit = ended(child);
+      const tool = await toolPids(pids);
+      child.kill('SIGINT');
+      await expectGone(tool);
+      // The handler ran and chose the exit code: the signal did not end the process first.
+      expect((await exit).code).toBe(7);
+    },
+  );
 });

@@ -43,6 +43,13 @@ describe('a look in this process', () => {
     symlinkSync('../bin/tool', join(root, 'local/links/relative'));
     symlinkSync(join(root, 'nfs/bin/tool'), join(root, 'local/links/remote'));
     symlinkSync(join(root, 'local/links/loop'), join(root, 'local/links/loop'));
+    // `a/../deep`: `a` is a link, so `..` is its target's parent, not `links`.
+    mkdirSync(join(root, 'local/far/away'), { recursive: true });
+    mkdirSync(join(root, 'local/far/deep'));
+    writeFileSync(join(root, 'local/far/deep/tool'), '');
+    chmodSync(join(root, 'local/far/deep/tool'), 0o755);
+    symlinkSync(join(root, 'local/far/away'), join(root, 'local/links/a'));
+    symlinkSync('a/../deep', join(root, 'local/links/physical'));
     const types = new Map([
       ['/', 'ext4'],
       [join(root, 'nfs'), 'nfs4'],
@@ -59,11 +66,18 @@ describe('a look in this process', () => {
     ['a folder linked to a local one', 'local/links/bin/tool', 'executable'],
     ['a relative link to a local file', 'local/links/relative', 'executable'],
     ['a link loop', 'local/links/loop', 'absent'],
+    [
+      'a link whose `..` follows a link, as the kernel does',
+      'local/links/physical/tool',
+      'executable',
+    ],
+    ['a folder through `..` after a link', 'local/links/a/../deep/tool', 'executable'],
     ['a file on a network mount', 'nfs/bin/tool', 'remote'],
     ['a link into a network mount', 'local/links/remote', 'remote'],
   ])('says %s is %s', (_, file, verdict) => {
     const { root, types } = tree();
-    expect(lookLocally(join(root, file), types)).toBe(verdict);
+    // Joined as text: `join` would take `a/..` away before the lookup sees it.
+    expect(lookLocally(`${root}/${file}`, types)).toBe(verdict);
   });
 
   posix('leaves everything to a child where the mounts are not known', () => {

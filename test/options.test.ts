@@ -259,3 +259,26 @@ describe('probes', () => {
     );
   });
 });
+
+describe('a property added to every object', () => {
+  it('is no option, no variable and no probe: only what was given counts', () => {
+    Object.defineProperty(Object.prototype, 'clone', {
+      value: () => {},
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    try {
+      expect(getAdaptiveMemoryThresholdSync({ totalMemoryBytes: 8 * GIB }).thresholdBytes).toBe(
+        6 * GIB,
+      );
+      expect(decideNlsqStrategy(1e6, 5, 8, {}).strategy).toBe('standard');
+      const probes = probesWith(2 * GIB, 2 * GIB);
+      expect(detectMemorySync({ fsRoot, env: { A: 'b' }, probes, refresh: true })).toMatchObject({
+        hostTotalBytes: 2 * GIB,
+      });
+    } finally {
+      delete (Object.prototype as { clone?: unknown }).clone;
+    }
+  });
+});

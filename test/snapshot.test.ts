@@ -170,6 +170,20 @@ describe('a report made by hand', () => {
     heapLimitBytes: null,
   };
 
+  it('reads an available -0 as 0: nothing is -0', () => {
+    const threshold = getAdaptiveMemoryThresholdSync({
+      report: { ...report, availableBytes: -0 },
+      basis: 'available',
+    });
+    for (const figure of [
+      threshold.thresholdBytes,
+      threshold.thresholdGb,
+      threshold.info.totalMemoryGb,
+    ]) {
+      expect(Object.is(figure, 0)).toBe(true);
+    }
+  });
+
   it('never budgets more available than the total', () => {
     const threshold = getAdaptiveMemoryThresholdSync({ report, basis: 'available' });
     expect(threshold.thresholdBytes).toBe(6 * GIB);

@@ -201,15 +201,31 @@ export function assertFunction(name: string, value: unknown): asserts value is (
 }
 
 /**
+ * The enumerable keys of `value` and of its prototypes below `Object.prototype`: what was given
+ * (`Object.create(defaults)` included), never what a library added to every object.
+ */
+export function givenKeys(value: object): string[] {
+  const keys = new Set<string>();
+  for (
+    let at: object | null = value;
+    at !== null && at !== Object.prototype;
+    at = Object.getPrototypeOf(at)
+  ) {
+    for (const key of Object.keys(at)) keys.add(key);
+  }
+  return [...keys];
+}
+
+/**
  * Checks an environment: an object whose variables, its enumerable properties, inherited ones
- * too (as `child_process` reads an `env`), are strings or `undefined`. Returns them as a copy of
+ * too (as `child_process` reads an `env`) but not `Object.prototype`'s, are strings or `undefined`. Returns them as a copy of
  * its own, so that every later read sees what was checked; `process.env` is returned as is.
  */
 export function checkEnv(name: string, env: unknown): Record<string, string | undefined> {
   assertObject(name, env);
   if (env === process.env) return env as Record<string, string | undefined>;
   const copy: Record<string, string> = Object.create(null);
-  for (const key in env) {
+  for (const key of givenKeys(env)) {
     const value = env[key];
     if (value === undefined) continue;
     if (typeof value !== 'string') {

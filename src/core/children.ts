@@ -18,6 +18,7 @@ const shared = globalThis as {
 };
 shared[registry] ??= { running: new Set(), hooked: false, signals: [] };
 const state = shared[registry];
+state.signals ??= []; // an object made by an older copy of this file
 const { running } = state;
 
 /** `taskkill` by its full path: a bare name searches the current folder first on Windows. */
@@ -63,13 +64,12 @@ const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /**
  * A signal that would end this process while tools run: they are killed first (they lead process
  * groups of their own, which a terminal's Ctrl-C does not reach, and a death by signal runs no
- * `exit` handler). Then, unless another handler has taken the signal since, this process ends of
- * it, as it would have without this one.
+ * `exit` handler), then this process ends of it, as it would have without this handler. A signal
+ * that another handler has taken since is left to it, tools and all: it may go on.
  */
 function onSignal(signal: NodeJS.Signals): void {
-  const handled = process.listenerCount(signal) > 1;
+  if (process.listenerCount(signal) > 1) return;
   killAll();
-  if (handled) return;
   unhookSignals();
   process.kill(process.pid, signal);
 }

@@ -1,4 +1,4 @@
-import { assertPlainObject, expected } from './check.js';
+import { assertPlainObject, expected, givenKeys } from './check.js';
 
 /**
  * Checks one option's value, given its name: throws a `TypeError` or `RangeError` naming it.
@@ -71,7 +71,7 @@ export function checkOptions<T extends object>(value: unknown, schema: Schema, w
   const path = (key: string): string => (within === undefined ? key : `${within}.${key}`);
   const known = Object.keys(schema);
   const checked: Record<string, unknown> = {};
-  for (const key in value) {
+  for (const key of givenKeys(value)) {
     const option = value[key];
     const field = Object.hasOwn(schema, key) ? schema[key] : undefined;
     if (field === undefined) {

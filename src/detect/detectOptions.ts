@@ -6,6 +6,7 @@ import {
   assertPositive,
   assertTimeout,
   checkEnv,
+  givenKeys,
 } from '../core/check.js';
 import { closest, type Field, type Schema } from '../core/options.js';
 import type { SystemInformationLike } from '../sources/host.js';
@@ -48,9 +49,12 @@ export interface ResolvedDetect {
   probes: HostProbes;
 }
 
+/** The name of every probe, of host and GPU detection: one object may serve both. */
+const PROBES = ['loadSystemInformation', 'totalmem', 'constrainedMemory', 'heapSizeLimit'];
+
 /**
- * Checks an object of probes: each one given is a function, and a function under any other
- * name is a misspelt probe, a `TypeError`. Other keys (a test's counters) are its own.
+ * Checks an object of probes: each of `names` given is a function, and a function under a name
+ * no probe has is a misspelt probe, a `TypeError`. Other keys (a test's counters) are its own.
  */
 export function probesField(names: readonly string[]): Field {
   return (name, value) => {
@@ -58,9 +62,9 @@ export function probesField(names: readonly string[]): Field {
     for (const probe of names) {
       if (value[probe] != null) assertFunction(`${name}.${probe}`, value[probe]);
     }
-    for (const key in value) {
-      if (typeof value[key] !== 'function' || names.includes(key)) continue;
-      const hint = closest(key, names);
+    for (const key of givenKeys(value)) {
+      if (typeof value[key] !== 'function' || PROBES.includes(key)) continue;
+      const hint = closest(key, PROBES);
       throw new TypeError(
         `Unknown probe \`${name}.${key}\`${hint === undefined ? '' : `: did you mean \`${name}.${hint}\`?`}`,
       );

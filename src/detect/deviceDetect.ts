@@ -31,10 +31,12 @@ interface Answer {
   devices: RawDevice[];
 }
 
-/** What one run of a source gave: devices, or nothing, and whether it hung. */
+/** What one run of a source gave: devices, or nothing, and whether it hung (and where). */
 interface Attempt {
   devices: RawDevice[] | undefined;
   timedOut: boolean;
+  /** Whether it was finding the tool on PATH that hung, not the tool. */
+  looking?: boolean;
 }
 
 const log = logger('device');
@@ -44,6 +46,7 @@ const defaultProbes: DeviceProbes = {};
 const cacheFor = cachePerObject<Answer | null>();
 const NOTHING: Attempt = { devices: undefined, timedOut: false };
 const HUNG: Attempt = { devices: undefined, timedOut: true };
+const HUNG_LOOKING: Attempt = { devices: undefined, timedOut: true, looking: true };
 
 const importSystemInformation = (): Promise<GraphicsInformationLike> =>
   loadSystemInformation<GraphicsInformationLike>('graphics');
@@ -82,7 +85,7 @@ async function queryTool(
   const file = await within((signal) => findExecutable(tool, env, signal), remaining(), cancel);
   if (file === TIMED_OUT) {
     log('%s: no lookup within the time budget', tool);
-    return cancel?.aborted === true ? NOTHING : HUNG;
+    return cancel?.aborted === true ? NOTHING : HUNG_LOOKING;
   }
   if (file === undefined) {
     log('%s: not found on PATH', tool);
@@ -138,10 +141,17 @@ async function detectAll({
   const amd = await rocm;
   if (amd.devices !== undefined) return { source: 'rocm-smi', devices: amd.devices };
   if (nvidia.timedOut || amd.timedOut) {
-    const tools = [nvidia.timedOut && 'nvidia-smi', amd.timedOut && 'rocm-smi'].filter(Boolean);
+    const hung = [
+      [nvidia, 'nvidia-smi'],
+      [amd, 'rocm-smi'],
+    ] as const;
+    const what = hung
+      .filter(([attempt]) => attempt.timedOut)
+      .map(([attempt, tool]) => (attempt.looking === true ? `finding ${tool} on PATH` : tool));
+    const looking = nvidia.looking === true || amd.looking === true;
     warnOnce(
       'NLSQ_MEMORY_DEVICE_TIMEOUT',
-      `${tools.join(' and ')} gave no answer within ${timeoutMs} ms (timeoutMs): no GPU is listed, though one may be there; a GPU without the persistence daemon can take 30 s to answer`,
+      `${what.join(' and ')} gave no answer within its time budget, ${timeoutMs} ms: no GPU is listed, though one may be there; ${looking ? 'a PATH folder is on a mount that does not answer' : 'a GPU without the persistence daemon can take 30 s to answer'}`,
     );
     return null;
   }

@@ -1,3 +1,4 @@
+import { MAX_MULTIPLIER } from '../core/check.js';
 import type { CalibrationStore as Store, StoredEntry } from '../core/types.js';
 import { formatFactor } from '../core/units.js';
 import type { NLSQStrategy, StrategyDecision } from './strategy.js';
@@ -30,8 +31,8 @@ export function learnedOverhead(observations: readonly number[]): number | null 
 
 /**
  * The overhead one fit showed: the memory it added over its baseline, less what its plan budgets
- * as resident beside the chunks (the index array), per byte of the Jacobian it allocated at once;
- * `null` when there is no Jacobian or it added nothing beyond what stays resident.
+ * as resident beside the chunks (the index array), per byte of the Jacobian it allocated at once,
+ * at most 1,000,000; `null` when there is no Jacobian or it added nothing beyond what stays resident.
  */
 export function observedOverhead(
   peakBytes: number,
@@ -41,7 +42,8 @@ export function observedOverhead(
 ): number | null {
   const added = peakBytes - baselineBytes - residentBytes;
   if (jacobianBytes <= 0 || added <= 0) return null;
-  return added / jacobianBytes;
+  // As an option may be at most: a tiny Jacobian beside a big fit shows no more than that.
+  return Math.min(MAX_MULTIPLIER, added / jacobianBytes);
 }
 
 /** Whether `entry` is the one for this model, strategy and element size. */

@@ -152,7 +152,7 @@ export function thresholdOf(
   limitSource: LimitSource | null,
   basis: ThresholdBasis,
 ): AdaptiveThreshold {
-  const totalMemoryGb = bytes / GIB;
+  const totalMemoryGb = (bytes + 0) / GIB; // -0 is 0: nothing prints as -0.00
   const thresholdGb = totalMemoryGb * memoryFraction;
   log(
     'threshold %s GB (%d%% of %s GB %s, fraction from %s, memory from %s, limit %s)',

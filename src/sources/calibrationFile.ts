@@ -1,4 +1,5 @@
 import { builtin } from '../core/builtins.js';
+import { MAX_MULTIPLIER } from '../core/check.js';
 import { logger, warnOnce } from '../core/diagnostics.js';
 import { type CalibrationStore, STRATEGIES, type StoredEntry } from '../core/types.js';
 
@@ -40,8 +41,9 @@ export function storePath(
   return path.join(base, 'nlsq-memory', 'calibration.json');
 }
 
+/** An overhead a plan can take: above 0, at most the largest multiplier an option may be. */
 function isOverhead(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+  return typeof value === 'number' && value > 0 && value <= MAX_MULTIPLIER;
 }
 
 /** Reads a store from a file's text; `undefined` for anything that is not one (corrupt, foreign). */

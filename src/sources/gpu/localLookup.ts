@@ -51,10 +51,14 @@ function typeOf(path: string, types: ReadonlyMap<string, string>): string | unde
  */
 export function lookLocally(file: string, types: ReadonlyMap<string, string>, links = 0): Verdict {
   const fs = builtin('node:fs');
-  const { resolve } = builtin('node:path').posix;
-  const parts = file.split('/').filter(Boolean);
+  const parts = file.split('/').filter((part) => part !== '' && part !== '.');
+  // Each step so far is a folder, no link: `..` of it is its parent, as the kernel takes it.
   let path = '';
   for (const [index, part] of parts.entries()) {
+    if (part === '..') {
+      path = path.slice(0, path.lastIndexOf('/'));
+      continue;
+    }
     const next = `${path}/${part}`;
     if (!LOCAL.has(typeOf(next, types) ?? '')) return 'remote';
     let stats: ReturnType<typeof fs.lstatSync>;
@@ -68,7 +72,10 @@ export function lookLocally(file: string, types: ReadonlyMap<string, string>, li
     if (stats === undefined) return 'absent';
     if (target !== undefined) {
       if (links >= MAX_LINKS) return 'absent';
-      return lookLocally(resolve(path || '/', target, ...parts.slice(index + 1)), types, links + 1);
+      // The target, from the link's folder unless absolute, then the rest: never normalized as text.
+      const rest = parts.slice(index + 1).join('/');
+      const from = target.startsWith('/') ? target : `${path}/${target}`;
+      return lookLocally(`${from}/${rest}`, types, links + 1);
     }
     const last = index === parts.length - 1;
     if (last ? !stats.isFile() : !stats.isDirectory()) return 'absent';

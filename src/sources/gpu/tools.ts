@@ -47,10 +47,15 @@ export async function findExecutable(
   if (path === undefined || path === '') return undefined;
   const { delimiter, isAbsolute, join } = builtin('node:path');
   const extensions = platform === 'win32' ? ['.exe', '.com'] : [''];
+  // On POSIX the folder as given, as a shell joins it: `link/..` is the link target's parent.
+  const joined = (directory: string, file: string): string =>
+    platform === 'win32' ? join(directory, file) : `${directory.replace(/\/+$/, '')}/${file}`;
   const files = path
     .split(delimiter)
     .filter((directory) => isAbsolute(directory))
-    .flatMap((directory) => extensions.map((extension) => join(directory, `${name}${extension}`)));
+    .flatMap((directory) =>
+      extensions.map((extension) => joined(directory, `${name}${extension}`)),
+    );
   if (files.length === 0) return undefined;
   if (platform === 'win32') {
     const found = await firstInOrder(files, (file) => isExecutableFile(file, signal));
