@@ -6,12 +6,16 @@ export type Verdict = 'executable' | 'absent' | 'remote';
 /**
  * File systems whose lookups never wait on a server: a file on one is looked at in this process,
  * synchronously, in microseconds. Any other (NFS, CIFS, FUSE, Lustre, GPFS, autofs, …) may hang
- * for good, and only a child process that can be killed may look there.
+ * for good, and only a child process that can be killed may look there. Rootless containers'
+ * fuse-overlayfs and a VM's virtiofs are local disks behind a daemon on the same machine.
  */
 const LOCAL = new Set(
-  'apfs bcachefs btrfs devtmpfs erofs exfat ext2 ext3 ext4 f2fs hfsplus iso9660 jfs ntfs3 overlay proc ramfs squashfs sysfs tmpfs vfat xfs zfs'.split(
-    ' ',
-  ),
+  [
+    'apfs bcachefs btrfs devtmpfs ecryptfs erofs exfat ext2 ext3 ext4 f2fs fuse.fuse-overlayfs',
+    'hfsplus iso9660 jfs nilfs2 ntfs3 overlay proc ramfs squashfs sysfs tmpfs vfat virtiofs xfs zfs',
+  ]
+    .join(' ')
+    .split(' '),
 );
 
 /** The most symbolic links followed in one lookup, as Linux's own limit. */
