@@ -1,11 +1,12 @@
 // Fake nvidia-smi and rocm-smi shell scripts, first (and alone) on the PATH given through `env`:
 // nothing here depends on the GPUs, drivers or tools of the machine that runs the tests. The
 // scripts need a POSIX shell; the parsers behind them are tested on plain strings everywhere.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { track } from '../src/core/children.js';
 import { type DeviceProbes, detectDeviceMemory } from '../src/index.js';
 import { findExecutable, firstInOrder, runTool } from '../src/sources/gpu/tools.js';
 import {
@@ -684,6 +685,27 @@ describe('a signal while a tool runs', () => {
     } finally {
       process.removeListener('SIGHUP', handled);
     }
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  // A loaded machine may run the tool well before spawn() returns: a signal in that window must
+  // already find the handler, or the process ends behind a running tool.
+  unhandled('is taken before the tool starts, and given back when it cannot start', async () => {
+    const taken: number[] = [];
+    const child = track(() => {
+      taken.push(process.listenerCount('SIGHUP'));
+      return spawn('/bin/sh', ['-c', 'exit 0'], { stdio: 'ignore' });
+    });
+    expect(taken).toEqual([1]);
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+    expect(() =>
+      track(() => {
+        taken.push(process.listenerCount('SIGHUP'));
+        throw new Error('cannot start');
+      }),
+    ).toThrow('cannot start');
+    expect(taken).toEqual([1, 1]);
     expect(process.listenerCount('SIGHUP')).toBe(0);
   });
 });

@@ -97,15 +97,25 @@ function untrack(child: ChildProcess.ChildProcess): void {
 }
 
 /**
- * Keeps `child` in the registry until it ends: it is killed if this process exits first, or is
- * ended by a signal nothing else handles.
+ * Starts a tool with `start` and keeps it in the registry until it ends: it is killed if this
+ * process exits first, or is ended by a signal nothing else handles. The signals are taken before
+ * the tool starts: a signal that arrives while `spawn` returns is then handled after it, with the
+ * tool already registered, and never ends this process behind a running tool.
  */
-export function track(child: ChildProcess.ChildProcess): void {
+export function track<Child extends ChildProcess.ChildProcess>(start: () => Child): Child {
   if (!state.hooked) {
     state.hooked = true;
     process.once('exit', killAll);
   }
-  running.add(child);
   hookSignals();
+  let child: Child;
+  try {
+    child = start();
+  } catch (error) {
+    if (running.size === 0) unhookSignals();
+    throw error;
+  }
+  running.add(child);
   child.once('close', () => untrack(child));
+  return child;
 }

@@ -146,17 +146,18 @@ export function runTool(
   return new Promise((resolve) => {
     let child: ChildProcess.ChildProcessByStdio<null, Readable, Readable>;
     try {
-      child = spawn(file, args, {
-        env,
-        detached: process.platform !== 'win32',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        windowsHide: true,
-      });
+      child = track(() =>
+        spawn(file, args, {
+          env,
+          detached: process.platform !== 'win32',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          windowsHide: true,
+        }),
+      );
     } catch (error) {
       resolve({ status: 'failed', detail: String(error) });
       return;
     }
-    track(child);
     let stdout = '';
     let stderr = '';
     let settled = false;
