@@ -218,8 +218,9 @@ export function givenKeys(value: object): string[] {
 
 /**
  * Checks an environment: an object whose variables, its enumerable properties, inherited ones
- * too (as `child_process` reads an `env`) but not `Object.prototype`'s, are strings or `undefined`. Returns them as a copy of
- * its own, so that every later read sees what was checked; `process.env` is returned as is.
+ * too (as `child_process` reads an `env`) but not `Object.prototype`'s, are strings or
+ * `undefined`. Returns them as a copy of its own, so that every later read sees what was
+ * checked; `process.env` is returned as is.
  */
 export function checkEnv(name: string, env: unknown): Record<string, string | undefined> {
   assertObject(name, env);

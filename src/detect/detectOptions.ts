@@ -89,7 +89,7 @@ export const DETECT_FIELDS: Schema = {
   timeoutMs: assertTimeout,
   ttlMs: (name, value) => assertPositive(name, value, true),
   refresh: assertBoolean,
-  probes: probesField(['loadSystemInformation', 'totalmem', 'constrainedMemory', 'heapSizeLimit']),
+  probes: probesField(PROBES),
 };
 
 const DEFAULT_TIMEOUT_MS = 1000;

@@ -53,7 +53,7 @@ function hierarchies(procSelfCgroup: string): Hierarchy[] {
 }
 
 /** Undoes mountinfo's octal escapes (`\040` for a space). */
-function unescapeMountPath(text: string): string {
+export function unescapeMountPath(text: string): string {
   return text.replace(/\\([0-7]{3})/g, (_, octal: string) =>
     String.fromCharCode(Number.parseInt(octal, 8)),
   );

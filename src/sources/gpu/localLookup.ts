@@ -1,4 +1,5 @@
 import { builtin } from '../../core/builtins.js';
+import { unescapeMountPath } from '../mounts.js';
 
 /** Where a file was looked for in this process: found, not there, or on a filesystem it may not look at. */
 export type Verdict = 'executable' | 'absent' | 'remote';
@@ -29,12 +30,7 @@ export function mountTypes(mountinfo: string | undefined): Map<string, string> {
     const point = line.slice(0, separator).split(' ')[4];
     if (separator < 0 || point === undefined) continue;
     const type = line.slice(separator + 3).split(' ', 1)[0] ?? '';
-    types.set(
-      point.replace(/\\([0-7]{3})/g, (_, octal: string) =>
-        String.fromCharCode(Number.parseInt(octal, 8)),
-      ),
-      type,
-    );
+    types.set(unescapeMountPath(point), type);
   }
   return types;
 }
