@@ -1,6 +1,6 @@
 /**
  * systeminformation's own module for each job, each path written out so that a bundler finds it
- * (typed as any path: they have no types of their own).
+ * (each path cast to `string`, so that TypeScript does not look for types these files lack).
  */
 const PARTS: Readonly<Record<string, () => Promise<unknown>>> = {
   memory: () => import('systeminformation/lib/memory.js' as string),
